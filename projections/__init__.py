@@ -1,0 +1,1 @@
+"""Read models and the runner that keeps them (built in the read-side issue)."""

@@ -1,0 +1,92 @@
+"""What follows the log and acts: delivered visits fulfil service-volume milestones.
+
+Visits are separate aggregates, so posting one never loads or locks its contract. This process
+reads the visit events from the global log in order, adds them to each contract's tally, and
+fulfils the milestones whose volume is reached. Its events and its tracking position are saved
+in one transaction, so a crash or a second runner never counts a visit twice or skips one.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.persistence import RecordConflictError, Tracking
+from eventsourcing.utils import get_topic
+
+from ledger.domain.actors import SYSTEM, Actor
+from ledger.domain.contracts import ACTIVE, PENDING, Contract
+from ledger.domain.records import VolumeTally
+from ledger.domain.visits import Visit
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+
+class MilestoneProcess:
+    name = "milestones"
+
+    def __init__(self, app: "Ledger", batch_size: int = 1000) -> None:
+        self.app = app
+        self.batch_size = batch_size
+        self.topics = [get_topic(cls) for cls in (Visit.Delivered, Visit.Voided, Visit.Disputed, Visit.SpotChecked)]
+        self._lock = threading.Lock()
+
+    def position(self) -> int:
+        return self.app.recorder.max_tracking_id(self.name) or 0
+
+    def run_until_idle(self) -> int:
+        total = 0
+        while n := self.run_once():
+            total += n
+        return total
+
+    def run_once(self) -> int:
+        """Processes one batch of visit events; returns how many it took from the log."""
+        with self._lock:
+            for _ in range(self.app.max_attempts):
+                start = self.position()
+                notifications = self.app.recorder.select_notifications(
+                    start=start, limit=self.batch_size, topics=self.topics, inclusive_of_start=False
+                )
+                if not notifications:
+                    return 0
+                through = notifications[-1].id
+                deltas = self._deltas(notifications)
+                by = Actor(SYSTEM.actor_id, SYSTEM.role, None, correlation_id=f"milestones:{start + 1}-{through}")
+                processing = ProcessingEvent(tracking=Tracking(self.name, through))
+                processing.collect_events(*self._apply(deltas, through, by))
+                try:
+                    self.app._record(processing)
+                except RecordConflictError:
+                    continue  # another runner or a command changed a contract: read again
+                self.app._take_snapshots(processing)
+                return len(notifications)
+            return 0
+
+    def _deltas(self, notifications: list[Any]) -> dict[str, dict[str, int]]:
+        deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for notification in notifications:
+            e = self.app.mapper.to_domain_event(notification)
+            delta = 1 if isinstance(e, Visit.Delivered) else e.volume_delta
+            if delta:
+                deltas[e.contract_id][e.service_code] += delta
+        return deltas
+
+    def _apply(self, deltas: dict[str, dict[str, int]], through: int, by: Actor) -> list[Any]:
+        changed: list[Any] = []
+        for contract_id, by_service in deltas.items():
+            tally: VolumeTally = self.app.repository.get(VolumeTally.create_id(contract_id=contract_id))
+            tally.add(dict(by_service), through, by)
+            contract: Contract = self.app.repository.get(uuid.UUID(tally.contract_id))
+            if contract.status == ACTIVE:
+                for m in contract.volume_milestones():
+                    delivered = tally.count_for(m["service_code"])
+                    if m["status"] == PENDING and delivered >= m["quantity"]:
+                        contract.fulfil_volume_milestone(m["milestone_id"], delivered, by)
+            changed += [tally, contract]
+        return changed
+

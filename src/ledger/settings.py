@@ -1,0 +1,75 @@
+"""Settings from the environment (prefix LEDGER_), built by a factory, never at import time."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger.domain.rules import Policy
+
+DEVELOPMENT_ID_HASH_KEY = "development-only-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGER_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = Field(default="sqlite:///./ledger.db", description="sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Key of the HMAC that stands in for national ID numbers; production must set its own.
+    id_hash_key: str = DEVELOPMENT_ID_HASH_KEY
+    # Run the milestone process right after each visit command, besides the background follower.
+    follow_inline: bool = True
+    follow_interval_seconds: float = 1.0
+    log_level: str = "INFO"
+
+    # Policy (defaults are the seed documents' values).
+    max_term_years: int = 3
+    debarment_years: int = 3
+    purchase_cap_rate: Decimal = Decimal("0.03")
+
+    def policy(self) -> Policy:
+        return Policy(max_term_years=self.max_term_years, debarment_years=self.debarment_years, purchase_cap_rate=self.purchase_cap_rate)
+
+    def check(self) -> None:
+        if self.environment == "production" and self.id_hash_key == DEVELOPMENT_ID_HASH_KEY:
+            raise ValueError("set LEDGER_ID_HASH_KEY in production: the development key is public")
+
+    def eventstore_env(self) -> dict[str, str]:
+        """The eventsourcing library's settings for the configured store."""
+        return eventstore_env(self.database_url)
+
+
+def eventstore_env(database_url: str) -> dict[str, str]:
+    url = urlsplit(database_url)
+    if url.scheme == "sqlite":
+        # As in SQLAlchemy: sqlite:///relative/path, sqlite:////absolute/path.
+        path = unquote(url.path)[1:]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path or ":memory:", "SQLITE_LOCK_TIMEOUT": "30"}
+    if url.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "ledger",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_POOL_SIZE": "10",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+        }
+    raise ValueError(f"unsupported database URL {database_url!r}: use sqlite:///PATH or postgresql://…")
+
+
+def get_settings(**overrides: object) -> Settings:
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings.check()
+    return settings
