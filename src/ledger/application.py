@@ -160,14 +160,14 @@ class Ledger(Application):
             record = None
             if request is not None:
                 record = IdempotencyRecord(
-                    scope=_scope(by), key=request.key, fingerprint=request.fingerprint, result=_plain(done.ids), by=by
+                    scope=_scope(by), key=request.key, fingerprint=request.fingerprint, result=to_plain(done.ids), by=by
                 )
             try:
                 recordings = self.save(*done.aggregates, record)
             except RecordConflictError:
                 continue
             position = max((r.notification.id for r in recordings), default=self.head())
-            return CommandResult(ids=_plain(done.ids), position=position)
+            return CommandResult(ids=to_plain(done.ids), position=position)
         raise ConcurrentModification()
 
     def _replay(self, by: Actor, request: Request) -> CommandResult | None:
@@ -823,12 +823,12 @@ def _scope(by: Actor) -> str:
     return f"{by.role}:{by.organisation_id or ''}:{by.actor_id}"
 
 
-def _plain(value: Any) -> Any:
+def to_plain(value: Any) -> Any:
     """Ids and amounts as JSON-friendly simple types."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [to_plain(v) for v in value]
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, Decimal):

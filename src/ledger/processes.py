@@ -90,3 +90,45 @@ class MilestoneProcess:
             changed += [tally, contract]
         return changed
 
+
+
+class Follower:
+    """Keeps a process caught up with the log: woken after each command (or run inline, so a
+    visit's response already sees its milestone), and polling as a safety net after restarts."""
+
+    def __init__(self, process: MilestoneProcess, *, inline: bool, interval: float, on_error: Any = None) -> None:
+        self.process = process
+        self.inline = inline
+        self.interval = interval
+        self.on_error = on_error or (lambda exc: None)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def after_command(self) -> None:
+        if self.inline:
+            self._run()
+        else:
+            self._wake.set()
+
+    def _run(self) -> None:
+        try:
+            self.process.run_until_idle()
+        except Exception as exc:  # the command is recorded; the follower will try again
+            self.on_error(exc)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=f"follow-{self.process.name}", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._run()
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

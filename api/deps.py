@@ -1,0 +1,68 @@
+"""Typed dependencies: the ledger, the authenticated actor and the idempotency request."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import Unauthenticated
+from ledger.application import Ledger
+from ledger.application import Request as IdempotentRequest
+from ledger.domain.actors import Actor
+from ledger.domain.errors import InvalidInput
+from ledger.processes import Follower
+
+bearer = HTTPBearer(auto_error=False, description="A token from `ledger token create`")
+MAX_KEY_LENGTH = 200
+
+
+def get_ledger(request: Request) -> Ledger:
+    return request.app.state.ledger
+
+
+def get_milestones(request: Request) -> Follower:
+    return request.app.state.milestones
+
+
+def authenticate(
+    request: Request,
+    ledger: Annotated[Ledger, Depends(get_ledger)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("a bearer token is required")
+    actor = ledger.authenticate(credentials.credentials, correlation_id=request.state.request_id)
+    if actor is None:
+        raise Unauthenticated("the token is unknown or revoked")
+    request.state.actor = actor
+    return actor
+
+
+async def idempotency(
+    request: Request,
+    key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="Retry-safe key: the same key and body returns the first response"),
+    ] = None,
+) -> IdempotentRequest | None:
+    if key is None:
+        return None
+    if not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise InvalidInput(f"an Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters")
+    raw = await request.body()
+    try:
+        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")) if raw else ""
+    except ValueError:
+        body = raw.decode("utf-8", "replace")
+    fingerprint = hashlib.sha256(f"{request.method} {request.url.path}\n{body}".encode()).hexdigest()
+    return IdempotentRequest(key=key, fingerprint=fingerprint)
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+CurrentActor = Annotated[Actor, Depends(authenticate)]
+Idempotency = Annotated[IdempotentRequest | None, Depends(idempotency)]
+Milestones = Annotated[Follower, Depends(get_milestones)]

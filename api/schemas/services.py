@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AwareDatetime, ConfigDict, Field
+
+from api.schemas.common import SERVICE_CODES_DESCRIPTION, Command, Note, ServiceCode, Text, describe
+from ledger.domain.catalogue import EvaluationIndicator, EvaluationStage, ReferralChannel, SpotCheckResult
+
+Score = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+
+
+class Refer(Command):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "beneficiary_id": "00000000-0000-0000-0000-000000000000",
+                    "contract_id": "00000000-0000-0000-0000-000000000000",
+                    "services": ["meals", "bathing"],
+                    "channel": "village_coordinator",
+                    "visit_interval_days": 7,
+                }
+            ]
+        }
+    )
+    beneficiary_id: str
+    contract_id: str
+    services: list[ServiceCode] = Field(min_length=1, description=SERVICE_CODES_DESCRIPTION)  # type: ignore[valid-type]
+    channel: ReferralChannel = Field(description=describe(ReferralChannel))
+    visit_interval_days: int = Field(default=30, gt=0, le=366, description="Expected days between visits")
+    note: Note
+
+
+class RecordVisit(Command):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "00000000-0000-0000-0000-000000000000",
+                    "worker_id": "00000000-0000-0000-0000-000000000000",
+                    "service_code": "meals",
+                    "started_at": "2026-03-01T03:00:00Z",
+                    "ended_at": "2026-03-01T03:40:00Z",
+                    "location": "东风村12号",
+                    "evidence_hash": "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                }
+            ]
+        }
+    )
+    case_id: str
+    worker_id: str
+    service_code: ServiceCode = Field(description=SERVICE_CODES_DESCRIPTION)  # type: ignore[valid-type]
+    started_at: AwareDatetime = Field(description="With a time zone; stored in UTC")
+    ended_at: AwareDatetime
+    location: str | None = Field(default=None, max_length=500)
+    notes: str | None = Field(default=None, max_length=2000)
+    evidence_hash: str | None = Field(default=None, max_length=200, description="Hash of a photo, signature or check-in record")
+
+
+class ConfirmVisit(Command):
+    channel: str = Field(default="signature", max_length=50, description="How the beneficiary confirmed: signature, follow_up_call…")
+
+
+class DisputeVisit(Command):
+    reason: Text
+    channel: str = Field(default="follow_up_call", max_length=50)
+
+
+class SpotCheck(Command):
+    result: SpotCheckResult = Field(description=describe(SpotCheckResult))
+    note: Note
+
+
+class PanelMember(Command):
+    name: Text
+    accountant_title: str | None = Field(default=None, pattern="^(none|junior|intermediate|senior)$", description="Accountant's title, if any")
+
+
+class OpenEvaluation(Command):
+    contract_id: str
+    stage: EvaluationStage = Field(description=describe(EvaluationStage))
+    panel: list[PanelMember] = Field(default_factory=list, description="An odd number of at least 3, one an accountant of intermediate title or higher")
+    third_party: str | None = Field(default=None, max_length=200, description="A qualified third-party evaluator instead of a panel")
+
+
+class ScoreEvaluation(Command):
+    scores: dict[EvaluationIndicator, Score] = Field(description=describe(EvaluationIndicator))
+
+
+class Conclude(Command):
+    report: Note
+
+
+class Appeal(Command):
+    reason: Text
+
+
+class ResolveAppeal(Command):
+    upheld: bool
+    revised_scores: dict[EvaluationIndicator, Score] | None = None
+    note: Note
+
+
+def utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc)
