@@ -642,10 +642,12 @@ class Ledger(Application):
 
         def work() -> _Work:
             case = self._load(Case, case_id, CaseNotFound, by)
-            case.check_open_for(service_code)
             contract = self._load(Contract, case.contract_id, ContractNotFound)
-            contract.check_active()
+            # A service the contract never bought is the deeper fault than one the case never
+            # asked for: checked first, or ServiceNotContracted could never be reported.
             contract.check_service(service_code)
+            case.check_open_for(service_code)
+            contract.check_active()
             contract.check_within_term(started_at.date())
             contract.check_within_term(ended_at.date())
             contractor = self._load(Contractor, case.contractor_id, ContractorNotFound)
