@@ -12,10 +12,12 @@ from fastapi import FastAPI, Request, Response
 
 from api.errors import install_error_handlers
 from api.logs import configure_logging
-from api.routers import contracts, parties, reference, services
+from api.routers import contracts, parties, reads, reference, services
 from ledger.bootstrap import build_ledger, build_milestones
 from ledger.processes import Follower
 from ledger.settings import Settings, get_settings
+from projections.readside import ReadSide
+from projections.store import make_engine
 
 log = structlog.get_logger("ledger.api")
 
@@ -43,13 +45,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             interval=settings.follow_interval_seconds,
             on_error=lambda exc: log.error("milestone_process_failed", error=repr(exc)),
         )
-        app.state.ledger, app.state.milestones = ledger, follower
+        engine = make_engine(settings.sqlalchemy_url())
+        read_side = ReadSide(
+            ledger,
+            engine,
+            interval=settings.projections_interval_seconds,
+            on_error=lambda exc: log.error("projection_failed", error=repr(exc)),
+        )
+        read_side.prepare()  # alembic upgrade head for the read models
+        app.state.ledger, app.state.milestones, app.state.read_side = ledger, follower, read_side
         follower.start()
+        if settings.projections_in_service:
+            read_side.start()
         log.info("ledger_started", store=ledger.factory.__class__.__name__, head=ledger.head(), environment=settings.environment)
         try:
             yield
         finally:
+            read_side.stop()
             follower.stop()
+            engine.dispose()
             ledger.close()
 
     app = FastAPI(title="Service-delivery ledger 服务类社会救助台账", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
@@ -68,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response = await call_next(request)
             status = response.status_code
             response.headers["X-Request-ID"] = request.state.request_id
+            if request.method == "POST" and status < 300:
+                request.app.state.read_side.wake()
             return response
         finally:
             actor = getattr(request.state, "actor", None)
@@ -83,6 +99,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 organisation=actor.organisation_id if actor else None,
             )
 
-    for module in (parties, contracts, services, reference):
+    for module in (parties, contracts, services, reads, reference):
         app.include_router(module.router)
     return app

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.domain.errors import LedgerError
 
-STATUS_BY_KIND = {"not_found": 404, "forbidden": 403, "invalid": 422, "conflict": 409}
+STATUS_BY_KIND = {"not_found": 404, "forbidden": 403, "invalid": 422, "conflict": 409, "unavailable": 503}
 
 log = structlog.get_logger("ledger.api")
 
@@ -32,7 +32,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def ledger_error(request: Request, exc: LedgerError) -> JSONResponse:
         status = STATUS_BY_KIND.get(exc.kind, 409)
         log.info("request_refused", error=exc.code, status=status, detail=exc.detail)
-        return JSONResponse(error_body(exc.code, exc.detail), status_code=status)
+        headers = {"Retry-After": "1"} if status == 503 else None
+        return JSONResponse(error_body(exc.code, exc.detail), status_code=status, headers=headers)
 
     @app.exception_handler(Unauthenticated)
     async def unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:

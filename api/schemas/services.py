@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
 from api.schemas.common import SERVICE_CODES_DESCRIPTION, Command, Note, ServiceCode, Text, describe
 from ledger.domain.catalogue import EvaluationIndicator, EvaluationStage, ReferralChannel, SpotCheckResult
@@ -58,6 +58,14 @@ class RecordVisit(Command):
     location: str | None = Field(default=None, max_length=500)
     notes: str | None = Field(default=None, max_length=2000)
     evidence_hash: str | None = Field(default=None, max_length=200, description="Hash of a photo, signature or check-in record")
+
+    @field_validator("started_at", "ended_at")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        try:
+            return utc(value)
+        except OverflowError:
+            raise ValueError("the time is out of range in UTC") from None
 
 
 class ConfirmVisit(Command):

@@ -55,6 +55,71 @@ def _token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_side(settings):  # type: ignore[no-untyped-def]
+    from ledger.bootstrap import build_ledger
+    from projections.readside import ReadSide
+    from projections.store import make_engine
+
+    ledger = build_ledger(settings)
+    return ledger, ReadSide(ledger, make_engine(settings.sqlalchemy_url()), interval=settings.projections_interval_seconds)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    ledger, read_side = _read_side(get_settings())
+    read_side.prepare()
+    ledger.close()
+    print("read models migrated to head")
+    return 0
+
+
+def _projections_run(args: argparse.Namespace) -> int:
+    """A worker that keeps the read models, beside API workers that set
+    LEDGER_PROJECTIONS_IN_SERVICE=false. Several may run: each batch is claimed once."""
+    import signal
+
+    from api.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.environment, settings.log_level)
+    ledger, read_side = _read_side(settings)
+    read_side.prepare()
+    signal.signal(signal.SIGTERM, lambda *_: read_side.stop())
+    try:
+        read_side.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        ledger.close()
+    return 0
+
+
+def _projections_rebuild(args: argparse.Namespace) -> int:
+    from projections.runner import NAMES, Rebuilder, print_progress
+
+    ledger, read_side = _read_side(get_settings())
+    read_side.prepare()
+    try:
+        for name in args.names or NAMES:
+            done = Rebuilder(ledger, read_side.engine).rebuild(name, print_progress)
+            print(f"\nrebuilt {name} from {done} events", file=sys.stderr)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        ledger.close()
+    return 0
+
+
+def _projections_status(args: argparse.Namespace) -> int:
+    from ledger.application import to_plain
+
+    ledger, read_side = _read_side(get_settings())
+    read_side.prepare()
+    print(json.dumps(to_plain(read_side.status()), indent=2))
+    ledger.close()
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ledger", description="The service-delivery ledger. Settings come from LEDGER_* variables.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -75,6 +140,18 @@ def parser() -> argparse.ArgumentParser:
     revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id")
     revoke.set_defaults(func=_token_revoke)
+    migrate = sub.add_parser("migrate", help="alembic upgrade head for the read models (the service does it on start too)")
+    migrate.set_defaults(func=_migrate)
+
+    projections = sub.add_parser("projections", help="the read models")
+    proj_sub = projections.add_subparsers(dest="projections_command", required=True)
+    run = proj_sub.add_parser("run", help="keep the read models in this process (set LEDGER_PROJECTIONS_IN_SERVICE=false on the API)")
+    run.set_defaults(func=_projections_run)
+    rebuild = proj_sub.add_parser("rebuild", help="rebuild from the first event, serving the old rows until the swap")
+    rebuild.add_argument("names", nargs="*", metavar="NAME", help="audit, caseload, fulfilment, funds (default: all)")
+    rebuild.set_defaults(func=_projections_rebuild)
+    status = proj_sub.add_parser("status", help="positions, head and lag")
+    status.set_defaults(func=_projections_status)
     return p
 
 

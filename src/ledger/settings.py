@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     follow_inline: bool = True
     follow_interval_seconds: float = 1.0
     log_level: str = "INFO"
+    # Keep the read models inside the service (the embedded set-up), or leave it to
+    # `ledger projections run` workers in a PostgreSQL deployment with several API workers.
+    projections_in_service: bool = True
+    projections_interval_seconds: float = 0.2
+    # How long a query with min_position waits for the read models to pass it.
+    read_wait_seconds: float = 5.0
 
     # Policy (defaults are the seed documents' values).
     max_term_years: int = 3
@@ -40,6 +46,13 @@ class Settings(BaseSettings):
     def check(self) -> None:
         if self.environment == "production" and self.id_hash_key == DEVELOPMENT_ID_HASH_KEY:
             raise ValueError("set LEDGER_ID_HASH_KEY in production: the development key is public")
+
+    def sqlalchemy_url(self) -> str:
+        """The same database for the read models, through SQLAlchemy (psycopg 3 for PostgreSQL)."""
+        scheme, rest = self.database_url.split("://", 1)
+        if scheme in ("postgresql", "postgres"):
+            return f"postgresql+psycopg://{rest}"
+        return self.database_url
 
     def eventstore_env(self) -> dict[str, str]:
         """The eventsourcing library's settings for the configured store."""

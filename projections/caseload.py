@@ -1,0 +1,147 @@
+"""Caseload: cases, visits and workers by contractor, worker, township and village."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, select
+
+from projections.base import Handler, Projection, dumps, fetch_one, set_values, upsert
+
+ENDED = {"Case.Declined": "declined", "Case.Withdrawn": "withdrawn", "Case.Closed": "closed"}
+
+
+class Caseload(Projection):
+    name = "caseload"
+
+    def register(self) -> dict[str, Handler]:
+        return {
+            "Contractor.Registered": self.contractor_registered,
+            "Contractor.Suspended": self.contractor_status("suspended"),
+            "Contractor.Reinstated": self.contractor_status("active"),
+            "Contractor.Debarred": self.contractor_status("debarred"),
+            "Contractor.WorkerEnrolled": self.worker_enrolled,
+            "Contractor.WorkerRemoved": self.worker_removed,
+            "Case.Referred": self.case_referred,
+            "Case.Accepted": self.case_accepted,
+            **{kind: self.case_ended for kind in ENDED},
+            "Visit.Delivered": self.visit_delivered,
+            "Visit.Voided": self.visit_stopped_counting,
+            "Visit.Disputed": self.visit_stopped_counting,
+            "Visit.SpotChecked": self.visit_spot_checked,
+        }
+
+    def owned_tables(self) -> list[Table]:
+        return [self.t.contractors, self.t.workers, self.t.cases, self.t.visits]
+
+    # --- contractors and workers ----------------------------------------------------------
+    def contractor_registered(self, conn: Connection, e: Any, position: int) -> None:
+        upsert(
+            conn,
+            self.t.contractors,
+            {"contractor_id": str(e.originator_id), "name": e.name, "contractor_type": e.contractor_type, "status": "active"},
+            ["contractor_id"],
+        )
+
+    def contractor_status(self, status: str) -> Handler:
+        def handler(conn: Connection, e: Any, position: int) -> None:
+            set_values(conn, self.t.contractors, {"contractor_id": str(e.originator_id)}, status=status)
+
+        return handler
+
+    def worker_enrolled(self, conn: Connection, e: Any, position: int) -> None:
+        upsert(
+            conn,
+            self.t.workers,
+            {"worker_id": e.worker_id, "contractor_id": str(e.originator_id), "name": e.name, "enrolled": True},
+            ["worker_id"],
+            ["enrolled", "name"],
+        )
+
+    def worker_removed(self, conn: Connection, e: Any, position: int) -> None:
+        set_values(conn, self.t.workers, {"worker_id": e.worker_id}, enrolled=False)
+
+    # --- cases ----------------------------------------------------------------------------
+    def case_referred(self, conn: Connection, e: Any, position: int) -> None:
+        upsert(
+            conn,
+            self.t.cases,
+            {
+                "case_id": str(e.originator_id),
+                "beneficiary_id": e.beneficiary_id,
+                "contract_id": e.contract_id,
+                "contractor_id": e.contractor_id,
+                "township": e.township,
+                "village": e.village,
+                "self_care_level": e.self_care_level,
+                "channel": e.channel,
+                "services": dumps(e.services),
+                "status": "referred",
+                "visit_interval_days": e.visit_interval_days,
+                "referred_at": e.timestamp,
+                "visit_count": 0,
+            },
+            ["case_id"],
+        )
+
+    def case_accepted(self, conn: Connection, e: Any, position: int) -> None:
+        case_id = str(e.originator_id)
+        set_values(conn, self.t.cases, {"case_id": case_id}, status="accepted", accepted_at=e.timestamp)
+        self._refresh_case(conn, case_id)
+
+    def case_ended(self, conn: Connection, e: Any, position: int) -> None:
+        kind = type(e).__qualname__
+        set_values(conn, self.t.cases, {"case_id": str(e.originator_id)}, status=ENDED[kind], ended_at=e.timestamp, next_visit_due=None)
+
+    # --- visits ---------------------------------------------------------------------------
+    def visit_delivered(self, conn: Connection, e: Any, position: int) -> None:
+        upsert(
+            conn,
+            self.t.visits,
+            {
+                "visit_id": str(e.originator_id),
+                "case_id": e.case_id,
+                "contract_id": e.contract_id,
+                "contractor_id": e.contractor_id,
+                "worker_id": e.worker_id,
+                "beneficiary_id": e.beneficiary_id,
+                "township": e.township,
+                "village": e.village,
+                "service_code": e.service_code,
+                "started_at": e.started_at,
+                "ended_at": e.ended_at,
+                "counts": True,
+            },
+            ["visit_id"],
+        )
+        self._refresh_case(conn, e.case_id)
+
+    def visit_stopped_counting(self, conn: Connection, e: Any, position: int) -> None:
+        visit = fetch_one(conn, self.t.visits, visit_id=str(e.originator_id))
+        set_values(conn, self.t.visits, {"visit_id": str(e.originator_id)}, counts=False)
+        self._refresh_case(conn, visit["case_id"])
+
+    def visit_spot_checked(self, conn: Connection, e: Any, position: int) -> None:
+        if e.result != "verified":
+            self.visit_stopped_counting(conn, e, position)
+
+    def _refresh_case(self, conn: Connection, case_id: str) -> None:
+        """Visit count, last visit and the next visit due follow the visits that still count."""
+        v = self.t.visits
+        count, last = conn.execute(
+            select(func.count(), func.max(v.c.started_at)).where(v.c.case_id == case_id, v.c.counts.is_(True))
+        ).one()
+        case = fetch_one(conn, self.t.cases, case_id=case_id)
+        due = None
+        if case["status"] == "accepted":
+            since = _aware(last) or _aware(case["accepted_at"])
+            due = since + timedelta(days=case["visit_interval_days"])
+        set_values(conn, self.t.cases, {"case_id": case_id}, visit_count=count, last_visit_at=last, next_visit_due=due)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored here is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)

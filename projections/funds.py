@@ -1,0 +1,109 @@
+"""Fund usage: appropriated, committed, disbursed and available per fund, with the value of
+delivered visits broken down by township, service class and beneficiary category, and the
+contracted value by service class."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+from ledger.domain.catalogue import SERVICES
+from projections.base import Handler, Projection, bump, fen, fetch_one, set_values, upsert
+
+DIMENSIONS = ("township", "service_class", "category")
+
+
+class FundUsage(Projection):
+    name = "funds"
+
+    def register(self) -> dict[str, Handler]:
+        return {
+            "Fund.Appropriated": self.appropriated,
+            "Fund.Committed": self.committed,
+            "Fund.Decommitted": self.decommitted,
+            "Fund.Disbursed": self.disbursed,
+            "Contract.Signed": self.contract_signed,
+            "Beneficiary.Registered": self.beneficiary_registered,
+            "Beneficiary.CategoryChanged": self.category_changed,
+            "Visit.Delivered": self.visit_delivered,
+            "Visit.Voided": self.visit_changed,
+            "Visit.Disputed": self.visit_changed,
+            "Visit.SpotChecked": self.visit_changed,
+        }
+
+    def owned_tables(self) -> list[Table]:
+        t = self.t
+        return [t.funds, t.fund_contracts, t.fund_lines, t.fund_beneficiaries, t.fund_visits, t.fund_breakdown]
+
+    def appropriated(self, conn: Connection, e: Any, position: int) -> None:
+        upsert(
+            conn,
+            self.t.funds,
+            {
+                "fund_id": str(e.originator_id),
+                "name": e.name,
+                "source": e.source,
+                "fiscal_year": e.fiscal_year,
+                "appropriated_fen": fen(e.amount),
+                "committed_fen": 0,
+                "disbursed_fen": 0,
+                "appropriated_at": e.timestamp,
+            },
+            ["fund_id"],
+        )
+
+    def committed(self, conn: Connection, e: Any, position: int) -> None:
+        bump(conn, self.t.funds, {"fund_id": str(e.originator_id)}, committed_fen=fen(e.amount))
+
+    def decommitted(self, conn: Connection, e: Any, position: int) -> None:
+        bump(conn, self.t.funds, {"fund_id": str(e.originator_id)}, committed_fen=-fen(e.amount))
+
+    def disbursed(self, conn: Connection, e: Any, position: int) -> None:
+        bump(conn, self.t.funds, {"fund_id": str(e.originator_id)}, disbursed_fen=fen(e.amount))
+
+    def contract_signed(self, conn: Connection, e: Any, position: int) -> None:
+        contract_id = str(e.originator_id)
+        upsert(conn, self.t.fund_contracts, {"contract_id": contract_id, "fund_id": e.fund_id}, ["contract_id"])
+        for line in e.lines:
+            price = fen(line["unit_price"])
+            upsert(conn, self.t.fund_lines, {"contract_id": contract_id, "service_code": line["service_code"], "unit_price_fen": price}, ["contract_id", "service_code"])
+            self._add(conn, e.fund_id, "service_class", SERVICES[line["service_code"]].service_class.value, contracted_fen=price * line["quantity"])
+
+    def beneficiary_registered(self, conn: Connection, e: Any, position: int) -> None:
+        upsert(conn, self.t.fund_beneficiaries, {"beneficiary_id": str(e.originator_id), "category": e.category}, ["beneficiary_id"])
+
+    def category_changed(self, conn: Connection, e: Any, position: int) -> None:
+        set_values(conn, self.t.fund_beneficiaries, {"beneficiary_id": str(e.originator_id)}, category=e.category)
+
+    def visit_delivered(self, conn: Connection, e: Any, position: int) -> None:
+        contract = fetch_one(conn, self.t.fund_contracts, contract_id=e.contract_id)
+        line = fetch_one(conn, self.t.fund_lines, contract_id=e.contract_id, service_code=e.service_code)
+        person = fetch_one(conn, self.t.fund_beneficiaries, beneficiary_id=e.beneficiary_id)
+        visit = {
+            "visit_id": str(e.originator_id),
+            "fund_id": contract["fund_id"],
+            "township": e.township,
+            "service_class": SERVICES[e.service_code].service_class.value,
+            "category": person["category"],  # the category when the service was given
+            "value_fen": line["unit_price_fen"],
+            "counts": True,
+        }
+        upsert(conn, self.t.fund_visits, visit, ["visit_id"])
+        self._count(conn, visit, 1)
+
+    def visit_changed(self, conn: Connection, e: Any, position: int) -> None:
+        if e.volume_delta == 0:
+            return
+        visit = fetch_one(conn, self.t.fund_visits, visit_id=str(e.originator_id))
+        set_values(conn, self.t.fund_visits, {"visit_id": visit["visit_id"]}, counts=False)
+        self._count(conn, visit, -1)
+
+    def _count(self, conn: Connection, visit: Any, sign: int) -> None:
+        for dimension in DIMENSIONS:
+            self._add(conn, visit["fund_id"], dimension, visit[dimension], delivered_fen=sign * visit["value_fen"], visits=sign)
+
+    def _add(self, conn: Connection, fund_id: str, dimension: str, key: str, **deltas: int) -> None:
+        row = {"fund_id": fund_id, "dimension": dimension, "key": key}
+        upsert(conn, self.t.fund_breakdown, {**row, "contracted_fen": 0, "delivered_fen": 0, "visits": 0}, list(row))
+        bump(conn, self.t.fund_breakdown, row, **deltas)

@@ -1,0 +1,336 @@
+"""The read side: plain SQL over the tables the projections keep. Never replays aggregates.
+
+`org` scopes a contractor to its own rows; None means every row (the other roles).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime, timezone
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Connection, and_, distinct, func, select
+
+from ledger.domain.rules import Policy
+from projections.base import yuan
+from projections.paging import page, page_list
+from projections.tables import LIVE
+
+t = LIVE
+GROUPS = ("contractor", "worker", "township", "village")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+# --- caseload -------------------------------------------------------------------------------
+def caseload(
+    conn: Connection,
+    *,
+    by: str,
+    org: str | None,
+    period_start: datetime,
+    period_end: datetime,
+    as_of: datetime,
+    township: str | None = None,
+    village: str | None = None,
+    contractor_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+    policy: Policy | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    policy = policy or Policy()
+    c, v = t.cases, t.visits
+    contractor_id = org or contractor_id
+
+    def case_filters(table: Any) -> list[Any]:
+        f = []
+        if contractor_id:
+            f.append(table.c.contractor_id == contractor_id)
+        if township:
+            f.append(table.c.township == township)
+        if village:
+            f.append(table.c.village == village)
+        return f
+
+    key_of = {
+        "contractor": lambda tb: [tb.c.contractor_id],
+        "worker": lambda tb: [tb.c.worker_id],
+        "township": lambda tb: [tb.c.township],
+        "village": lambda tb: [tb.c.township, tb.c.village],
+    }[by]
+    rows: dict[str, dict[str, Any]] = {}
+
+    def row(key_parts: tuple[Any, ...]) -> dict[str, Any]:
+        key = "/".join(str(p) for p in key_parts)
+        if key not in rows:
+            rows[key] = {
+                "key": key,
+                "open_cases": 0,
+                "overdue_cases": 0,
+                "beneficiaries_served": 0,
+                "visits_in_period": 0,
+                "cases_visited_in_period": 0,
+                "last_visit_at": None,
+            }
+        return rows[key]
+
+    in_period = and_(v.c.counts.is_(True), v.c.started_at >= period_start, v.c.started_at < period_end)
+    visit_keys = key_of(v)
+    stmt = (
+        select(
+            *visit_keys,
+            func.count().filter(in_period).label("visits"),
+            func.count(distinct(v.c.beneficiary_id)).filter(in_period).label("served"),
+            func.count(distinct(v.c.case_id)).filter(in_period).label("cases"),
+            func.max(v.c.started_at).filter(v.c.counts.is_(True)).label("last"),
+        )
+        .where(*case_filters(v))
+        .group_by(*visit_keys)
+    )
+    for r in conn.execute(stmt):
+        target = row(tuple(r[: len(visit_keys)]))
+        target.update(visits_in_period=r.visits, beneficiaries_served=r.served, cases_visited_in_period=r.cases, last_visit_at=_utc(r.last))
+
+    if by != "worker":
+        case_keys = key_of(c)
+        accepted = c.c.status == "accepted"
+        stmt = (
+            select(
+                *case_keys,
+                c.c.self_care_level,
+                func.count().filter(accepted).label("open"),
+                func.count().filter(and_(accepted, c.c.next_visit_due < as_of)).label("overdue"),
+            )
+            .where(*case_filters(c))
+            .group_by(*case_keys, c.c.self_care_level)
+        )
+        levels: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for r in conn.execute(stmt):
+            target = row(tuple(r[: len(case_keys)]))
+            target["open_cases"] += r.open
+            target["overdue_cases"] += r.overdue
+            levels[target["key"]][r.self_care_level] += r.open
+        if by == "contractor":
+            _carer_load(conn, rows, levels, policy)
+    else:
+        w = t.workers
+        stmt = select(w.c.worker_id, w.c.contractor_id, w.c.name, w.c.enrolled)
+        if contractor_id:
+            stmt = stmt.where(w.c.contractor_id == contractor_id)
+        for r in conn.execute(stmt):
+            if r.worker_id in rows or (r.enrolled and not (township or village)):
+                row((r.worker_id,)).update(contractor_id=r.contractor_id, name=r.name, enrolled=r.enrolled)
+    return page_list(list(rows.values()), "key", cursor, limit)
+
+
+def _carer_load(conn: Connection, rows: dict[str, dict[str, Any]], levels: dict[str, dict[str, int]], policy: Policy) -> None:
+    w, k = t.workers, t.contractors
+    workers = dict(conn.execute(select(w.c.contractor_id, func.count()).where(w.c.enrolled.is_(True)).group_by(w.c.contractor_id)).all())
+    names = dict(conn.execute(select(k.c.contractor_id, k.c.name)).all())
+    for key, target in rows.items():
+        demand = sum((Fraction(n, policy.carer_ratios[level]) for level, n in levels.get(key, {}).items()), Fraction(0))
+        enrolled = workers.get(key, 0)
+        target.update(
+            name=names.get(key),
+            enrolled_workers=enrolled,
+            open_cases_by_self_care=dict(levels.get(key, {})),
+            carers_needed=str((Decimal(demand.numerator) / Decimal(demand.denominator)).quantize(Decimal("0.01"))),
+            within_carer_ratio=demand <= enrolled,
+        )
+
+
+# --- contract fulfilment ----------------------------------------------------------------------
+def _contract_row(r: Any) -> dict[str, Any]:
+    remaining = r["budget_fen"] - r["released_fen"] - r["withheld_fen"]
+    return {
+        "contract_id": r["contract_id"],
+        "contract_no": r["contract_no"],
+        "title": r["title"],
+        "contractor_id": r["contractor_id"],
+        "fund_id": r["fund_id"],
+        "status": r["status"],
+        "start_date": r["start_date"],
+        "end_date": r["end_date"],
+        "signed_at": _utc(r["signed_at"]),
+        "budget": yuan(r["budget_fen"]),
+        "committed": yuan(r["committed_fen"]),
+        "released": yuan(r["released_fen"]),
+        "withheld": yuan(r["withheld_fen"]),
+        "remaining": yuan(remaining),
+    }
+
+
+def _share(done: int, of: int) -> str:
+    return str((Decimal(done) / Decimal(of)).quantize(Decimal("0.0001"))) if of else "0"
+
+
+def contracts(conn: Connection, *, org: str | None, contractor_id: str | None = None, fund_id: str | None = None, status: str | None = None, sort: str = "signed_at", descending: bool = False, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+    k, ln = t.contracts, t.lines
+    totals = (
+        select(ln.c.contract_id, func.sum(ln.c.quantity).label("contracted"), func.sum(ln.c.delivered).label("delivered"))
+        .group_by(ln.c.contract_id)
+        .subquery()
+    )
+    stmt = select(k, totals.c.contracted, totals.c.delivered).join(totals, totals.c.contract_id == k.c.contract_id)
+    contractor_id = org or contractor_id
+    for col, value in (("contractor_id", contractor_id), ("fund_id", fund_id), ("status", status)):
+        if value:
+            stmt = stmt.where(k.c[col] == value)
+    rows, next_cursor = page(conn, stmt, k.c[sort], k.c.contract_id, descending=descending, cursor=cursor, limit=limit)
+    out = []
+    for r in rows:
+        item = _contract_row(r)
+        item.update(contracted=int(r["contracted"] or 0), delivered=int(r["delivered"] or 0), share_done=_share(int(r["delivered"] or 0), int(r["contracted"] or 0)))
+        out.append(item)
+    return out, next_cursor
+
+
+def contract(conn: Connection, contract_id: str, *, org: str | None) -> dict[str, Any] | None:
+    k = t.contracts
+    r = conn.execute(select(k).where(k.c.contract_id == contract_id)).mappings().first()
+    if r is None or (org and r["contractor_id"] != org):
+        return None
+    item = _contract_row(r)
+    item["lines"] = [
+        {
+            "service_code": line["service_code"],
+            "contracted": line["quantity"],
+            "unit_price": yuan(line["unit_price_fen"]),
+            "posted": line["posted"],
+            "delivered": line["delivered"],
+            "confirmed": line["confirmed"],
+            "disputed": line["disputed"],
+            "voided": line["voided"],
+            "failed_spot_checks": line["failed_checks"],
+            "share_done": _share(line["delivered"], line["quantity"]),
+        }
+        for line in conn.execute(select(t.lines).where(t.lines.c.contract_id == contract_id).order_by(t.lines.c.service_code)).mappings()
+    ]
+    item["milestones"] = [
+        {**{c: m[c] for c in ("milestone_id", "kind", "title", "service_code", "quantity", "stage", "due_date", "status")}, "fulfilled_at": _utc(m["fulfilled_at"])}
+        for m in conn.execute(select(t.milestones).where(t.milestones.c.contract_id == contract_id).order_by(t.milestones.c.milestone_id)).mappings()
+    ]
+    item["tranches"] = [_tranche(tr) for tr in conn.execute(select(t.tranches).where(t.tranches.c.contract_id == contract_id).order_by(t.tranches.c.tranche_id)).mappings()]
+    item["evaluations"] = [
+        {
+            "evaluation_id": e["evaluation_id"],
+            "stage": e["stage"],
+            "status": e["status"],
+            "total": e["total"],
+            "grade": e["grade"],
+            "appeal": e["appeal"],
+            "scores": json.loads(e["scores"]),
+            "opened_at": _utc(e["opened_at"]),
+        }
+        for e in conn.execute(select(t.evaluations).where(t.evaluations.c.contract_id == contract_id).order_by(t.evaluations.c.opened_at)).mappings()
+    ]
+    return item
+
+
+def _tranche(tr: Any) -> dict[str, Any]:
+    return {
+        "contract_id": tr["contract_id"],
+        "tranche_id": tr["tranche_id"],
+        "milestone_id": tr["milestone_id"],
+        "amount": yuan(tr["amount_fen"]),
+        "reduced": yuan(tr["reduced_fen"]),
+        "released": yuan(tr["released_fen"]),
+        "withheld": yuan(tr["withheld_fen"]),
+        "status": tr["status"],
+        "released_at": _utc(tr["released_at"]),
+    }
+
+
+def payable_tranches(conn: Connection, *, org: str | None, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+    """Finance's worklist: pending tranches whose milestone is fulfilled, on live contracts."""
+    tr, m, k = t.tranches, t.milestones, t.contracts
+    stmt = (
+        select(tr, k.c.contract_no, m.c.title.label("milestone_title"), m.c.fulfilled_at)
+        .join(m, and_(m.c.contract_id == tr.c.contract_id, m.c.milestone_id == tr.c.milestone_id))
+        .join(k, k.c.contract_id == tr.c.contract_id)
+        .where(tr.c.status == "pending", m.c.status == "fulfilled", k.c.status.in_(("active", "accepted")))
+    )
+    if org:
+        stmt = stmt.where(k.c.contractor_id == org)
+    rows, next_cursor = page(conn, stmt, tr.c.contract_id, tr.c.tranche_id, descending=False, cursor=cursor, limit=limit)
+    return [{**_tranche(r), "contract_no": r["contract_no"], "milestone_title": r["milestone_title"], "fulfilled_at": _utc(r["fulfilled_at"])} for r in rows], next_cursor
+
+
+# --- fund usage ---------------------------------------------------------------------------
+def _fund_row(r: Any) -> dict[str, Any]:
+    return {
+        "fund_id": r["fund_id"],
+        "name": r["name"],
+        "source": r["source"],
+        "fiscal_year": r["fiscal_year"],
+        "appropriated": yuan(r["appropriated_fen"]),
+        "committed": yuan(r["committed_fen"]),
+        "disbursed": yuan(r["disbursed_fen"]),
+        "available": yuan(r["appropriated_fen"] - r["committed_fen"]),
+    }
+
+
+def funds(conn: Connection, *, fiscal_year: int | None = None, source: str | None = None, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+    f = t.funds
+    stmt = select(f)
+    if fiscal_year:
+        stmt = stmt.where(f.c.fiscal_year == fiscal_year)
+    if source:
+        stmt = stmt.where(f.c.source == source)
+    rows, next_cursor = page(conn, stmt, f.c.appropriated_at, f.c.fund_id, descending=False, cursor=cursor, limit=limit)
+    return [_fund_row(r) for r in rows], next_cursor
+
+
+def fund(conn: Connection, fund_id: str) -> dict[str, Any] | None:
+    f, b = t.funds, t.fund_breakdown
+    r = conn.execute(select(f).where(f.c.fund_id == fund_id)).mappings().first()
+    if r is None:
+        return None
+    item = _fund_row(r)
+    breakdown: dict[str, list[dict[str, Any]]] = {"township": [], "service_class": [], "category": []}
+    for row in conn.execute(select(b).where(b.c.fund_id == fund_id).order_by(b.c.dimension, b.c.key)).mappings():
+        breakdown[row["dimension"]].append(
+            {"key": row["key"], "contracted": yuan(row["contracted_fen"]), "delivered_value": yuan(row["delivered_fen"]), "visits": row["visits"]}
+        )
+    item["breakdown"] = breakdown
+    return item
+
+
+# --- audit trail --------------------------------------------------------------------------
+AUDIT_FILTERS = ("actor_id", "role", "organisation_id", "aggregate_id", "aggregate_type", "event_type", "correlation_id")
+
+
+def audit(
+    conn: Connection,
+    *,
+    org: str | None,
+    filters: dict[str, str | None],
+    since: datetime | None = None,
+    until: datetime | None = None,
+    descending: bool = False,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> tuple[list[dict[str, Any]], str | None]:
+    a = t.audit_events
+    stmt = select(a)
+    for name in AUDIT_FILTERS:
+        if filters.get(name):
+            stmt = stmt.where(a.c[name] == filters[name])
+    if org:
+        stmt = stmt.where(a.c.owner_organisation == org)
+    if since:
+        stmt = stmt.where(a.c.recorded_at >= since)
+    if until:
+        stmt = stmt.where(a.c.recorded_at < until)
+    rows, next_cursor = page(conn, stmt, a.c.position, a.c.position, descending=descending, cursor=cursor, limit=limit)
+    for r in rows:
+        r["recorded_at"] = _utc(r["recorded_at"])
+        r.pop("owner_organisation", None)
+    return rows, next_cursor

@@ -1,0 +1,268 @@
+"""Read-model tables (SQLAlchemy Core). Alembic owns their schema; the event store's tables stay
+the library's. Money is integer fen; times are timezone-aware UTC.
+
+`define(metadata, suffix)` builds the same tables under another name, so a rebuild can fill a
+shadow copy while the live tables keep serving, then swap in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
+
+ID = String(64)
+
+
+@dataclass(frozen=True)
+class Tables:
+    positions: Table
+    audit_events: Table
+    audit_owners: Table
+    cases: Table
+    visits: Table
+    workers: Table
+    contractors: Table
+    contracts: Table
+    lines: Table
+    milestones: Table
+    tranches: Table
+    evaluations: Table
+    fulfilment_visits: Table
+    funds: Table
+    fund_contracts: Table
+    fund_lines: Table
+    fund_beneficiaries: Table
+    fund_visits: Table
+    fund_breakdown: Table
+
+
+def define(metadata: MetaData, suffix: str = "") -> Tables:
+    def t(name: str, *cols: object) -> Table:
+        return Table(name + suffix, metadata, *cols)  # type: ignore[arg-type]
+
+    def ix(name: str, *cols: str) -> Index:
+        return Index(f"ix_{name}{suffix}_{'_'.join(cols)}", *cols)
+
+    return Tables(
+        positions=t(
+            "projection_positions",
+            Column("name", String(64), primary_key=True),
+            Column("position", BigInteger, nullable=False),
+            Column("event_time", DateTime(timezone=True)),
+            Column("updated_at", DateTime(timezone=True)),
+        ),
+        # --- audit trail ------------------------------------------------------------------
+        audit_events=t(
+            "audit_events",
+            Column("position", BigInteger, primary_key=True, autoincrement=False),
+            Column("recorded_at", DateTime(timezone=True), nullable=False),
+            Column("actor_id", String(200)),
+            Column("role", String(32)),
+            Column("organisation_id", String(200)),
+            Column("correlation_id", String(200)),
+            Column("aggregate_id", ID, nullable=False),
+            Column("aggregate_type", String(64), nullable=False),
+            Column("aggregate_version", Integer, nullable=False),
+            Column("event_type", String(64), nullable=False),
+            Column("owner_organisation", ID),
+            Column("summary", Text, nullable=False),
+            ix("audit_events", "aggregate_id"),
+            ix("audit_events", "actor_id"),
+            ix("audit_events", "event_type"),
+            ix("audit_events", "recorded_at"),
+            ix("audit_events", "owner_organisation", "position"),
+        ),
+        audit_owners=t(
+            "audit_owners",
+            Column("aggregate_id", ID, primary_key=True),
+            Column("aggregate_type", String(64), nullable=False),
+            Column("owner_organisation", ID),
+        ),
+        # --- caseload ---------------------------------------------------------------------
+        cases=t(
+            "caseload_cases",
+            Column("case_id", ID, primary_key=True),
+            Column("beneficiary_id", ID, nullable=False),
+            Column("contract_id", ID, nullable=False),
+            Column("contractor_id", ID, nullable=False),
+            Column("township", String(200), nullable=False),
+            Column("village", String(200), nullable=False),
+            Column("self_care_level", String(32), nullable=False),
+            Column("channel", String(32), nullable=False),
+            Column("services", Text, nullable=False),
+            Column("status", String(16), nullable=False),
+            Column("visit_interval_days", Integer, nullable=False),
+            Column("referred_at", DateTime(timezone=True), nullable=False),
+            Column("accepted_at", DateTime(timezone=True)),
+            Column("ended_at", DateTime(timezone=True)),
+            Column("last_visit_at", DateTime(timezone=True)),
+            Column("next_visit_due", DateTime(timezone=True)),
+            Column("visit_count", Integer, nullable=False, default=0),
+            ix("caseload_cases", "contractor_id", "status"),
+            ix("caseload_cases", "township", "village"),
+        ),
+        visits=t(
+            "caseload_visits",
+            Column("visit_id", ID, primary_key=True),
+            Column("case_id", ID, nullable=False),
+            Column("contract_id", ID, nullable=False),
+            Column("contractor_id", ID, nullable=False),
+            Column("worker_id", ID, nullable=False),
+            Column("beneficiary_id", ID, nullable=False),
+            Column("township", String(200), nullable=False),
+            Column("village", String(200), nullable=False),
+            Column("service_code", String(64), nullable=False),
+            Column("started_at", DateTime(timezone=True), nullable=False),
+            Column("ended_at", DateTime(timezone=True), nullable=False),
+            Column("counts", Boolean, nullable=False),
+            ix("caseload_visits", "contractor_id", "started_at"),
+            ix("caseload_visits", "worker_id", "started_at"),
+            ix("caseload_visits", "case_id"),
+        ),
+        workers=t(
+            "caseload_workers",
+            Column("worker_id", ID, primary_key=True),
+            Column("contractor_id", ID, nullable=False),
+            Column("name", String(200), nullable=False),
+            Column("enrolled", Boolean, nullable=False),
+            ix("caseload_workers", "contractor_id"),
+        ),
+        contractors=t(
+            "caseload_contractors",
+            Column("contractor_id", ID, primary_key=True),
+            Column("name", String(200), nullable=False),
+            Column("contractor_type", String(32), nullable=False),
+            Column("status", String(16), nullable=False),
+        ),
+        # --- contract fulfilment ----------------------------------------------------------
+        contracts=t(
+            "fulfilment_contracts",
+            Column("contract_id", ID, primary_key=True),
+            Column("contract_no", String(200), nullable=False),
+            Column("title", String(500), nullable=False),
+            Column("contractor_id", ID, nullable=False),
+            Column("fund_id", ID, nullable=False),
+            Column("status", String(16), nullable=False),
+            Column("start_date", Date, nullable=False),
+            Column("end_date", Date, nullable=False),
+            Column("signed_at", DateTime(timezone=True), nullable=False),
+            Column("budget_fen", BigInteger, nullable=False),
+            Column("committed_fen", BigInteger, nullable=False),
+            Column("released_fen", BigInteger, nullable=False, default=0),
+            Column("withheld_fen", BigInteger, nullable=False, default=0),
+            ix("fulfilment_contracts", "contractor_id"),
+            ix("fulfilment_contracts", "fund_id"),
+        ),
+        lines=t(
+            "fulfilment_lines",
+            Column("contract_id", ID, primary_key=True),
+            Column("service_code", String(64), primary_key=True),
+            Column("quantity", Integer, nullable=False),
+            Column("unit_price_fen", BigInteger, nullable=False),
+            Column("posted", Integer, nullable=False, default=0),
+            Column("delivered", Integer, nullable=False, default=0),
+            Column("confirmed", Integer, nullable=False, default=0),
+            Column("disputed", Integer, nullable=False, default=0),
+            Column("voided", Integer, nullable=False, default=0),
+            Column("failed_checks", Integer, nullable=False, default=0),
+        ),
+        milestones=t(
+            "fulfilment_milestones",
+            Column("contract_id", ID, primary_key=True),
+            Column("milestone_id", String(64), primary_key=True),
+            Column("kind", String(32), nullable=False),
+            Column("title", String(200), nullable=False),
+            Column("service_code", String(64)),
+            Column("quantity", Integer),
+            Column("stage", String(32)),
+            Column("due_date", Date),
+            Column("status", String(16), nullable=False),
+            Column("fulfilled_at", DateTime(timezone=True)),
+        ),
+        tranches=t(
+            "fulfilment_tranches",
+            Column("contract_id", ID, primary_key=True),
+            Column("tranche_id", String(64), primary_key=True),
+            Column("milestone_id", String(64), nullable=False),
+            Column("amount_fen", BigInteger, nullable=False),
+            Column("reduced_fen", BigInteger, nullable=False, default=0),
+            Column("released_fen", BigInteger, nullable=False, default=0),
+            Column("withheld_fen", BigInteger, nullable=False, default=0),
+            Column("status", String(16), nullable=False),
+            Column("released_at", DateTime(timezone=True)),
+        ),
+        evaluations=t(
+            "fulfilment_evaluations",
+            Column("evaluation_id", ID, primary_key=True),
+            Column("contract_id", ID, nullable=False),
+            Column("contractor_id", ID, nullable=False),
+            Column("stage", String(32), nullable=False),
+            Column("status", String(16), nullable=False),
+            Column("total", String(16)),
+            Column("grade", String(16)),
+            Column("appeal", String(16)),
+            Column("scores", Text, nullable=False),
+            Column("opened_at", DateTime(timezone=True), nullable=False),
+            ix("fulfilment_evaluations", "contract_id"),
+        ),
+        fulfilment_visits=t(
+            "fulfilment_visits",
+            Column("visit_id", ID, primary_key=True),
+            Column("contract_id", ID, nullable=False),
+            Column("service_code", String(64), nullable=False),
+            Column("confirmation", String(16)),
+            Column("counts", Boolean, nullable=False),
+        ),
+        # --- fund usage -------------------------------------------------------------------
+        funds=t(
+            "fund_funds",
+            Column("fund_id", ID, primary_key=True),
+            Column("name", String(500), nullable=False),
+            Column("source", String(32), nullable=False),
+            Column("fiscal_year", Integer, nullable=False),
+            Column("appropriated_fen", BigInteger, nullable=False),
+            Column("committed_fen", BigInteger, nullable=False, default=0),
+            Column("disbursed_fen", BigInteger, nullable=False, default=0),
+            Column("appropriated_at", DateTime(timezone=True), nullable=False),
+        ),
+        fund_contracts=t(
+            "fund_contracts",
+            Column("contract_id", ID, primary_key=True),
+            Column("fund_id", ID, nullable=False),
+        ),
+        fund_lines=t(
+            "fund_lines",
+            Column("contract_id", ID, primary_key=True),
+            Column("service_code", String(64), primary_key=True),
+            Column("unit_price_fen", BigInteger, nullable=False),
+        ),
+        fund_beneficiaries=t(
+            "fund_beneficiaries",
+            Column("beneficiary_id", ID, primary_key=True),
+            Column("category", String(32), nullable=False),
+        ),
+        fund_visits=t(
+            "fund_visits",
+            Column("visit_id", ID, primary_key=True),
+            Column("fund_id", ID, nullable=False),
+            Column("township", String(200), nullable=False),
+            Column("service_class", String(32), nullable=False),
+            Column("category", String(32), nullable=False),
+            Column("value_fen", BigInteger, nullable=False),
+            Column("counts", Boolean, nullable=False),
+        ),
+        fund_breakdown=t(
+            "fund_breakdown",
+            Column("fund_id", ID, primary_key=True),
+            Column("dimension", String(32), primary_key=True),
+            Column("key", String(200), primary_key=True),
+            Column("contracted_fen", BigInteger, nullable=False, default=0),
+            Column("delivered_fen", BigInteger, nullable=False, default=0),
+            Column("visits", Integer, nullable=False, default=0),
+        ),
+    )
+
+
+metadata = MetaData()
+LIVE = define(metadata)
