@@ -14,6 +14,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     LEDGER_DATABASE_URL=sqlite:////data/ledger.db \
     LEDGER_HOST=0.0.0.0 LEDGER_PORT=8000
 COPY --from=build /install /usr/local
+# Alembic's migrations of the read models; the service runs `upgrade head` on start.
+COPY alembic.ini /app/alembic.ini
+COPY alembic /app/alembic
+ENV LEDGER_ALEMBIC_DIR=/app/alembic
 RUN useradd --system --uid 10001 --home /data ledger && mkdir -p /data && chown ledger /data
 USER ledger
 WORKDIR /data
