@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from ledger.domain.catalogue import SERVICES
-from projections.base import Handler, Projection, bump, fen, fetch_one, set_values, upsert
+from projections.base import Handler, Projection, add_to, bump, fen, fetch_one, set_values, upsert
 
 DIMENSIONS = ("township", "service_class", "category")
 
@@ -68,7 +68,7 @@ class FundUsage(Projection):
         for line in e.lines:
             price = fen(line["unit_price"])
             upsert(conn, self.t.fund_lines, {"contract_id": contract_id, "service_code": line["service_code"], "unit_price_fen": price}, ["contract_id", "service_code"])
-            self._add(conn, e.fund_id, "service_class", SERVICES[line["service_code"]].service_class.value, contracted_fen=price * line["quantity"])
+            self._add(conn, e.fund_id, "service_class", SERVICES[line["service_code"]].service_class.value, contracted_fen=price * line["quantity"], delivered_fen=0, visits=0)
 
     def beneficiary_registered(self, conn: Connection, e: Any, position: int) -> None:
         upsert(conn, self.t.fund_beneficiaries, {"beneficiary_id": str(e.originator_id), "category": e.category}, ["beneficiary_id"])
@@ -101,9 +101,7 @@ class FundUsage(Projection):
 
     def _count(self, conn: Connection, visit: Any, sign: int) -> None:
         for dimension in DIMENSIONS:
-            self._add(conn, visit["fund_id"], dimension, visit[dimension], delivered_fen=sign * visit["value_fen"], visits=sign)
+            self._add(conn, visit["fund_id"], dimension, visit[dimension], contracted_fen=0, delivered_fen=sign * visit["value_fen"], visits=sign)
 
     def _add(self, conn: Connection, fund_id: str, dimension: str, key: str, **deltas: int) -> None:
-        row = {"fund_id": fund_id, "dimension": dimension, "key": key}
-        upsert(conn, self.t.fund_breakdown, {**row, "contracted_fen": 0, "delivered_fen": 0, "visits": 0}, list(row))
-        bump(conn, self.t.fund_breakdown, row, **deltas)
+        add_to(conn, self.t.fund_breakdown, {"fund_id": fund_id, "dimension": dimension, "key": key}, **deltas)

@@ -37,9 +37,19 @@ def decode(cursor: str) -> tuple[Any, Any]:
         raise BadCursor("the cursor is not one this API gave out") from e
 
 
+def _check_type(value: Any, python_type: type) -> None:
+    """A cursor decodes to values of the sort and key columns' types, or it was not ours."""
+    if value is None or not isinstance(value, python_type) or (python_type is int and isinstance(value, bool)):
+        raise BadCursor("the cursor is not one this API gave out")
+    if (isinstance(value, int) and not -(2**63) <= value < 2**63) or (isinstance(value, str) and "\x00" in value):
+        raise BadCursor("the cursor is not one this API gave out")
+
+
 def page(conn: Connection, stmt: Select, sort: Column, key: Column, *, descending: bool, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
     if cursor:
         value, k = decode(cursor)
+        _check_type(value, sort.type.python_type)
+        _check_type(k, key.type.python_type)
         pair = tuple_(sort, key)
         stmt = stmt.where(pair < tuple_(value, k) if descending else pair > tuple_(value, k))
     order = [sort.desc(), key.desc()] if descending else [sort.asc(), key.asc()]
@@ -55,6 +65,7 @@ def page_list(rows: list[dict[str, Any]], key: str, cursor: str | None, limit: i
     rows = sorted(rows, key=lambda r: r[key])
     if cursor:
         _, after = decode(cursor)
+        _check_type(after, str)
         rows = [r for r in rows if r[key] > after]
     more = len(rows) > limit
     rows = rows[:limit]

@@ -93,13 +93,13 @@ class AssessNeeds(Command):
 
 
 class ChangeCategory(Command):
-    category: BeneficiaryCategory
+    category: BeneficiaryCategory = Field(description=describe(BeneficiaryCategory))
     direction: str = Field(pattern="^(raise|lower)$", description="raise (调增) or lower (调减)")
     reason: Text
 
 
 class ReassessSelfCare(Command):
-    self_care_level: SelfCareLevel
+    self_care_level: SelfCareLevel = Field(description=describe(SelfCareLevel))
 
 
 class Deregister(Command):

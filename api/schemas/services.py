@@ -108,7 +108,7 @@ class Appeal(Command):
 
 class ResolveAppeal(Command):
     upheld: bool
-    revised_scores: dict[EvaluationIndicator, Score] | None = None
+    revised_scores: dict[EvaluationIndicator, Score] | None = Field(default=None, description="Revised scores, if any: " + describe(EvaluationIndicator))
     note: Note
 
 

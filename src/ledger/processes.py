@@ -32,7 +32,8 @@ class MilestoneProcess:
     def __init__(self, app: "Ledger", batch_size: int = 1000) -> None:
         self.app = app
         self.batch_size = batch_size
-        self.topics = [get_topic(cls) for cls in (Visit.Delivered, Visit.Voided, Visit.Disputed, Visit.SpotChecked)]
+        # Visits change the tallies; a resumed contract may already have reached its volume.
+        self.topics = [get_topic(cls) for cls in (Visit.Delivered, Visit.Voided, Visit.Disputed, Visit.SpotChecked, Contract.Resumed)]
         self._lock = threading.Lock()
 
     def position(self) -> int:
@@ -71,6 +72,9 @@ class MilestoneProcess:
         deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for notification in notifications:
             e = self.app.mapper.to_domain_event(notification)
+            if isinstance(e, Contract.Resumed):
+                deltas.setdefault(str(e.originator_id), defaultdict(int))  # no new volume: check again
+                continue
             delta = 1 if isinstance(e, Visit.Delivered) else e.volume_delta
             if delta:
                 deltas[e.contract_id][e.service_code] += delta

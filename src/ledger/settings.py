@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     follow_inline: bool = True
     follow_interval_seconds: float = 1.0
     log_level: str = "INFO"
+    # Connections the event store keeps open to PostgreSQL, per process.
+    postgres_pool_size: int = 5
     # Keep the read models inside the service (the embedded set-up), or leave it to
     # `ledger projections run` workers in a PostgreSQL deployment with several API workers.
     projections_in_service: bool = True
@@ -56,7 +58,10 @@ class Settings(BaseSettings):
 
     def eventstore_env(self) -> dict[str, str]:
         """The eventsourcing library's settings for the configured store."""
-        return eventstore_env(self.database_url)
+        env = eventstore_env(self.database_url)
+        if "POSTGRES_POOL_SIZE" in env:
+            env["POSTGRES_POOL_SIZE"] = str(self.postgres_pool_size)
+        return env
 
 
 def eventstore_env(database_url: str) -> dict[str, str]:
@@ -75,7 +80,7 @@ def eventstore_env(database_url: str) -> dict[str, str]:
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
-            "POSTGRES_POOL_SIZE": "10",
+            "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "10",
             "POSTGRES_CONNECT_TIMEOUT": "10",
         }

@@ -163,3 +163,14 @@ def build_world(client: TestClient, token_for: Callable[..., dict[str, str]]) ->
         evaluation_id = post(client, "/evaluations", purchaser, {"contract_id": contract_id, "stage": "mid_term", "panel": PANEL})["evaluation_id"]
         sides.append(Side(contractor_id, token, worker_id, beneficiary_id, contract_id, case_id, visit_id, evaluation_id))
     return World(purchaser, finance, auditor, evaluator, fund_id, sides[0], sides[1])
+
+
+def api_routes(app: Any) -> list[tuple[str, set[str]]]:
+    """Every route of the app as (path, methods), with the included routers' routes flattened."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI versions that keep included routes flat in app.routes
+        contexts: Any = app.routes
+    else:
+        contexts = iter_route_contexts(app.routes)
+    return [(r.path, set(r.methods or ())) for r in contexts if getattr(r, "path", None)]

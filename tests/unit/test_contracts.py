@@ -28,7 +28,7 @@ from ledger.domain.errors import (
 )
 from ledger.domain.rules import Policy
 
-from tests.unit.support import END, FINANCE, POLICY, PURCHASER, START, TRANCHES, event_names, sign
+from tests.unit.support import END, FINANCE, POLICY, PURCHASER, START, TRANCHES, sign
 
 
 class TestTerm:
@@ -254,8 +254,3 @@ def test_every_contract_event_records_who_did_it_and_when_in_utc():
         assert e.by in (PURCHASER, FINANCE)
         assert e.timestamp.utcoffset() == timedelta(0)
 
-
-def test_event_names_helper_drains_pending_events():
-    contract = sign()
-    assert event_names(contract) == ["Signed"]
-    assert event_names(contract) == []

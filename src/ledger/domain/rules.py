@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from ledger.domain.catalogue import EvaluationIndicator as I
@@ -78,7 +78,11 @@ class Policy:
 def money(value: Decimal | str | int) -> Decimal:
     """Yuan with exactly 2 decimal places; refuses more precision rather than rounding it away."""
     amount = Decimal(str(value))
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+    try:
+        exact = amount.is_finite() and amount == amount.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than the decimal context holds
+        exact = False
+    if not exact:
         raise InvalidAmount(f"{value} is not an amount in yuan with at most 2 decimal places")
     return amount.quantize(Decimal("0.01"))
 

@@ -1,0 +1,148 @@
+"""Posting single visits over HTTP to a running `ledger serve`: prints visits per second,
+latency percentiles and the server's memory. Not a test: it measures.
+
+    .venv/bin/python bench/visits.py [--store sqlite|postgres] [--seconds 20] [--clients 8]
+
+For PostgreSQL it creates and drops a database of its own on 127.0.0.1:5432.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.api.builders import beneficiary_body, contract_body, contractor_body  # noqa: E402
+
+LEDGER = str(Path(sys.executable).with_name("ledger"))
+ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--clients", type=int, default=8)
+    args = ap.parse_args()
+
+    db_name = None
+    if args.store == "postgres":
+        db_name = f"ledger_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(ADMIN, autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{db_name}"')
+        url = ADMIN.rsplit("/", 1)[0] + "/" + db_name
+    else:
+        url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    env = dict(os.environ, LEDGER_DATABASE_URL=url, LEDGER_ENVIRONMENT="production", LEDGER_ID_HASH_KEY="bench-key", LEDGER_LOG_LEVEL="WARNING")
+
+    def token(role: str, org: str | None = None) -> dict[str, str]:
+        cmd = [LEDGER, "token", "create", "--role", role] + (["--org", org] if org else [])
+        return {"Authorization": "Bearer " + subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout.strip()}
+
+    purchaser, finance = token("purchaser", "bureau"), token("finance")
+    port = free_port()
+    server = subprocess.Popen([LEDGER, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"{base}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        c = httpx.Client(base_url=base, timeout=30)
+        c.post("/purchase-ceilings", json={"fiscal_year": 2026, "prior_year_subsidy_total": "100000000.00"}, headers=finance)
+        fund = c.post("/funds", json={"name": "bench", "source": "work_funds", "fiscal_year": 2026, "amount": "2000000.00"}, headers=finance).json()["fund_id"]
+        contractor_id = c.post("/contractors", json=contractor_body("bench org", "52330100MJ1234567X"), headers=purchaser).json()["contractor_id"]
+        contractor = token("contractor", contractor_id)
+        workers = [c.post(f"/contractors/{contractor_id}/workers", json={"name": f"w{i}"}, headers=contractor).json()["worker_id"] for i in range(10)]
+        body = contract_body(contractor_id, fund, volume=100000)
+        body["lines"][0]["quantity"] = 100000
+        contract_id = c.post("/contracts", json=body, headers=purchaser).json()["contract_id"]
+        cases = []
+        for n in range(50):
+            person = c.post("/beneficiaries", json=beneficiary_body(n, "self_reliant"), headers=purchaser).json()["beneficiary_id"]
+            case = c.post("/cases", json={"beneficiary_id": person, "contract_id": contract_id, "services": ["meals"], "channel": "hotline_12349"}, headers=purchaser).json()["case_id"]
+            c.post(f"/cases/{case}/acceptance", headers=contractor)
+            cases.append(case)
+
+        latencies: list[float] = []
+        errors = 0
+        stop = time.monotonic() + args.seconds
+        lock = threading.Lock()
+
+        def client(i: int) -> None:
+            nonlocal errors
+            local, bad = [], 0
+            with httpx.Client(base_url=base, timeout=30) as hc:
+                n = 0
+                while time.monotonic() < stop:
+                    end = datetime.now(timezone.utc) - timedelta(minutes=30)
+                    visit = {
+                        "case_id": cases[(i * 7 + n) % len(cases)],
+                        "worker_id": workers[n % len(workers)],
+                        "service_code": "meals",
+                        "started_at": (end - timedelta(minutes=20)).isoformat(),
+                        "ended_at": end.isoformat(),
+                    }
+                    t0 = time.perf_counter()
+                    r = hc.post("/visits", json=visit, headers={**contractor, "Idempotency-Key": f"{i}-{n}"})
+                    local.append(time.perf_counter() - t0)
+                    bad += r.status_code != 201
+                    n += 1
+            with lock:
+                latencies.extend(local)
+                errors += bad
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - started
+        latencies.sort()
+        q = statistics.quantiles(latencies, n=100)
+        print(f"store={args.store} clients={args.clients} seconds={elapsed:.1f}")
+        print(f"visits={len(latencies)} errors={errors} throughput={len(latencies) / elapsed:.0f} visits/s")
+        print(f"latency_ms p50={q[49] * 1000:.1f} p95={q[94] * 1000:.1f} p99={q[98] * 1000:.1f}")
+        print(f"server_rss_mb={rss_mb(server.pid):.0f}")
+        status = c.get("/projections/status", headers=finance).json()
+        print("projection_lag_events=" + ",".join(f"{p['name']}:{p['lag_events']}" for p in status["projections"]))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        if db_name:
+            with psycopg.connect(ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""The milestone process: delivered visits, followed through the log, fulfil volume milestones."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from ledger.domain.records import VolumeTally
+from ledger.processes import MilestoneProcess
+
+from tests.integration.helpers import FINANCE, PURCHASER, T_VOLUME, VOLUME, VOLUME_QUANTITY, World
+
+
+@pytest.fixture
+def world(ledger):
+    return World.build(ledger)
+
+
+def tally(world: World) -> dict[str, int]:
+    return dict(world.ledger.repository.get(VolumeTally.create_id(contract_id=world.contract_id)).counts)
+
+
+def deliver(world: World, n: int, service_code: str = "visiting", case_id: str | None = None) -> list[str]:
+    case_id = case_id or world.case(services=["visiting", "meals"])
+    return [world.visit(case_id, service_code=service_code) for _ in range(n)]
+
+
+class TestVolumeMilestones:
+    def test_delivered_visits_fulfil_the_milestone_once_the_process_runs(self, world, ledger):
+        deliver(world, VOLUME_QUANTITY)
+        assert world.milestone(VOLUME)["status"] == "pending"
+        MilestoneProcess(ledger).run_until_idle()
+        milestone = world.milestone(VOLUME)
+        assert milestone["status"] == "fulfilled"
+        assert milestone["basis"] == {"delivered": VOLUME_QUANTITY}
+        world.release(T_VOLUME)
+        assert world.fund()["disbursed"] == Decimal("2000.00")
+
+    def test_a_volume_reached_while_the_contract_was_suspended_is_fulfilled_on_resumption(self, world, ledger):
+        visits = deliver(world, VOLUME_QUANTITY - 1)
+        MilestoneProcess(ledger).run_until_idle()
+        case_id = ledger.get_visit(world.contractor, visits[0])["case_id"]
+        world.visit(case_id)
+        ledger.suspend_contract(PURCHASER, world.contract_id, "inspection")
+        MilestoneProcess(ledger).run_until_idle()
+        assert world.milestone(VOLUME)["status"] == "pending"
+        ledger.resume_contract(PURCHASER, world.contract_id)
+        MilestoneProcess(ledger).run_until_idle()
+        assert world.milestone(VOLUME)["status"] == "fulfilled"
+
+    def test_fewer_visits_than_the_quantity_fulfil_nothing(self, world, ledger):
+        deliver(world, VOLUME_QUANTITY - 1)
+        MilestoneProcess(ledger).run_until_idle()
+        assert world.milestone(VOLUME)["status"] == "pending"
+        assert world.contract()["delivered"] == {"visiting": VOLUME_QUANTITY - 1}
+
+    def test_visits_of_another_service_do_not_count_towards_the_milestone(self, world, ledger):
+        case_id = world.case(services=["visiting", "meals"])
+        deliver(world, VOLUME_QUANTITY, "meals", case_id)
+        deliver(world, VOLUME_QUANTITY - 1, "visiting", case_id)
+        MilestoneProcess(ledger).run_until_idle()
+        assert world.milestone(VOLUME)["status"] == "pending"
+        assert tally(world) == {"meals": VOLUME_QUANTITY, "visiting": VOLUME_QUANTITY - 1}
+
+    @pytest.mark.parametrize("undo", ["void", "dispute", "spot_check_not_found", "spot_check_falsified"])
+    def test_voided_disputed_and_failed_visits_do_not_count(self, world, ledger, undo):
+        visit_ids = deliver(world, VOLUME_QUANTITY)
+        first = visit_ids[0]
+        if undo == "void":
+            ledger.void_visit(world.contractor, first, "posted by mistake")
+        elif undo == "dispute":
+            ledger.dispute_visit(PURCHASER, first, "the beneficiary says nobody came", "phone")
+        else:
+            ledger.spot_check_visit(PURCHASER, first, undo.removeprefix("spot_check_"), "unannounced visit")
+        MilestoneProcess(ledger).run_until_idle()
+        assert tally(world) == {"visiting": VOLUME_QUANTITY - 1}
+        assert world.milestone(VOLUME)["status"] == "pending"
+
+        deliver(world, 1)
+        MilestoneProcess(ledger).run_until_idle()
+        assert world.milestone(VOLUME)["status"] == "fulfilled"
+
+    def test_a_verified_or_confirmed_visit_still_counts(self, world, ledger):
+        visit_ids = deliver(world, VOLUME_QUANTITY)
+        ledger.spot_check_visit(PURCHASER, visit_ids[0], "verified", "")
+        ledger.confirm_visit(PURCHASER, visit_ids[1], "phone")
+        MilestoneProcess(ledger).run_until_idle()
+        assert world.milestone(VOLUME)["status"] == "fulfilled"
+
+    def test_a_visit_undone_twice_is_subtracted_once(self, world, ledger):
+        visit_ids = deliver(world, VOLUME_QUANTITY)
+        ledger.dispute_visit(PURCHASER, visit_ids[0], "nobody came", "phone")
+        ledger.spot_check_visit(PURCHASER, visit_ids[0], "falsified", "")
+        ledger.void_visit(world.contractor, visit_ids[0], "fraud")
+        MilestoneProcess(ledger).run_until_idle()
+        assert tally(world) == {"visiting": VOLUME_QUANTITY - 1}
+
+
+class TestNeverCountsTwice:
+    def test_running_the_process_again_counts_nothing_new(self, world, ledger):
+        deliver(world, 2)
+        process = MilestoneProcess(ledger)
+        assert process.run_until_idle() == 2
+        assert process.run_until_idle() == 0
+        assert tally(world) == {"visiting": 2}
+
+    def test_two_processes_following_the_same_log_count_each_visit_once(self, world, ledger):
+        deliver(world, 2)
+        first, second = MilestoneProcess(ledger), MilestoneProcess(ledger)
+        first.run_until_idle()
+        second.run_until_idle()
+        assert tally(world) == {"visiting": 2}
+        deliver(world, 3)
+        second.run_until_idle()
+        first.run_until_idle()
+        assert tally(world) == {"visiting": 5}
+        assert first.position() == second.position()
+
+    def test_a_process_in_small_batches_counts_the_same(self, world, ledger):
+        visit_ids = deliver(world, 4)
+        ledger.void_visit(world.contractor, visit_ids[1], "duplicate")
+        MilestoneProcess(ledger, batch_size=1).run_until_idle()
+        MilestoneProcess(ledger).run_until_idle()
+        assert tally(world) == {"visiting": 3}
+        tallied = [e for e in ledger.events.get(VolumeTally.create_id(contract_id=world.contract_id)) if type(e).__name__ == "Tallied"]
+        assert sum(sum(e.deltas.values()) for e in tallied) == 3
+
+    def test_the_process_records_its_events_as_the_system(self, world, ledger):
+        deliver(world, VOLUME_QUANTITY)
+        MilestoneProcess(ledger).run_until_idle()
+        fulfilled = [e for e in ledger.history(FINANCE, "contract", world.contract_id) if e["type"] == "MilestoneFulfilled"]
+        assert [e["actor"]["role"] for e in fulfilled] == ["system"]
+        assert fulfilled[0]["actor"]["correlation_id"].startswith("milestones:")
