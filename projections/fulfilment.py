@@ -123,7 +123,8 @@ class Fulfilment(Projection):
 
     def milestone_fulfilled(self, conn: Connection, e: Any, position: int) -> None:
         key = {"contract_id": str(e.originator_id), "milestone_id": e.milestone_id}
-        set_values(conn, self.t.milestones, key, status="fulfilled", fulfilled_at=e.timestamp)
+        evaluation_id = (e.basis or {}).get("evaluation_id")
+        set_values(conn, self.t.milestones, key, status="fulfilled", fulfilled_at=e.timestamp, evaluation_id=evaluation_id)
 
     def tranche_released(self, conn: Connection, e: Any, position: int) -> None:
         contract_id = str(e.originator_id)

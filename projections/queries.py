@@ -12,7 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, and_, distinct, func, select
+from sqlalchemy import Connection, and_, distinct, func, or_, select
 
 from ledger.domain.rules import Policy
 from projections.base import yuan
@@ -248,19 +248,38 @@ def _tranche(tr: Any) -> dict[str, Any]:
     }
 
 
-def payable_tranches(conn: Connection, *, org: str | None, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
-    """Finance's worklist: pending tranches whose milestone is fulfilled, on live contracts."""
-    tr, m, k = t.tranches, t.milestones, t.contracts
+def payable_tranches(conn: Connection, *, org: str | None, policy: Policy | None = None, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+    """Finance's worklist: pending tranches whose milestone is fulfilled, on live contracts, with
+    what a release would pay now; a tranche whose evaluation is under appeal waits."""
+    policy = policy or Policy()
+    tr, m, k, ev = t.tranches, t.milestones, t.contracts, t.evaluations
     stmt = (
-        select(tr, k.c.contract_no, m.c.title.label("milestone_title"), m.c.fulfilled_at)
+        select(tr, k.c.contract_no, m.c.title.label("milestone_title"), m.c.fulfilled_at, ev.c.grade, ev.c.appeal)
         .join(m, and_(m.c.contract_id == tr.c.contract_id, m.c.milestone_id == tr.c.milestone_id))
         .join(k, k.c.contract_id == tr.c.contract_id)
+        .outerjoin(ev, ev.c.evaluation_id == m.c.evaluation_id)
         .where(tr.c.status == "pending", m.c.status == "fulfilled", k.c.status.in_(("active", "accepted")))
+        .where(or_(ev.c.appeal.is_(None), ev.c.appeal != "pending"))
     )
     if org:
         stmt = stmt.where(k.c.contractor_id == org)
     rows, next_cursor = page(conn, stmt, tr.c.contract_id, tr.c.tranche_id, descending=False, cursor=cursor, limit=limit)
-    return [{**_tranche(r), "contract_no": r["contract_no"], "milestone_title": r["milestone_title"], "fulfilled_at": _utc(r["fulfilled_at"])} for r in rows], next_cursor
+    out = []
+    for r in rows:
+        payable = Decimal(r["amount_fen"] - r["reduced_fen"])
+        if r["grade"] is not None:
+            payable = (payable * policy.payout_shares.get(r["grade"], Decimal(0))).quantize(Decimal("1"))
+        out.append(
+            {
+                **_tranche(r),
+                "contract_no": r["contract_no"],
+                "milestone_title": r["milestone_title"],
+                "fulfilled_at": _utc(r["fulfilled_at"]),
+                "grade": r["grade"],
+                "payable": yuan(int(payable)),
+            }
+        )
+    return out, next_cursor
 
 
 # --- fund usage ---------------------------------------------------------------------------

@@ -179,6 +179,9 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             Column("due_date", Date),
             Column("status", String(16), nullable=False),
             Column("fulfilled_at", DateTime(timezone=True)),
+            # The evaluation whose result fulfilled an evaluation milestone: its grade sets the
+            # share a release pays, and its appeal holds the release back.
+            Column("evaluation_id", ID),
         ),
         tranches=t(
             "fulfilment_tranches",

@@ -138,7 +138,7 @@ def contract(request: Request, contract_id: str, by: CurrentActor, read_side: Re
 def payable(request: Request, by: CurrentActor, read_side: ReadSideDep, min_position: MinPosition = None, cursor: Cursor = None, limit: Limit = 50):
     by.require(R.PURCHASER, R.CONTRACTOR, R.FINANCE, R.AUDITOR)
     _fresh(request, read_side, min_position, "fulfilment")
-    return _paged(*_query(read_side, queries.payable_tranches, org=_org(by), cursor=cursor, limit=limit))
+    return _paged(*_query(read_side, queries.payable_tranches, org=_org(by), policy=request.app.state.ledger.policy, cursor=cursor, limit=limit))
 
 
 @router.get("/read/funds", tags=["read models"], summary="Fund usage: appropriated, committed, disbursed, available")

@@ -19,6 +19,7 @@ from eventsourcing.utils import get_topic
 
 from ledger.domain.actors import SYSTEM, Actor
 from ledger.domain.contracts import ACTIVE, PENDING, Contract
+from ledger.domain.errors import ConcurrentModification
 from ledger.domain.records import VolumeTally
 from ledger.domain.visits import Visit
 
@@ -66,7 +67,8 @@ class MilestoneProcess:
                     continue  # another runner or a command changed a contract: read again
                 self.app._take_snapshots(processing)
                 return len(notifications)
-            return 0
+            # Not "nothing to do": the follower logs this and tries again on its next round.
+            raise ConcurrentModification("the milestone process kept meeting concurrent writes")
 
     def _deltas(self, notifications: list[Any]) -> dict[str, dict[str, int]]:
         deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
