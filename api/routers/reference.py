@@ -13,6 +13,7 @@ from ledger.domain.catalogue import ENUMS, SERVICES
 
 router = APIRouter(responses=ERRORS)
 Kind = Literal["funds", "contractors", "beneficiaries", "contracts", "cases", "visits", "evaluations"]
+SINGULAR = {"funds": "fund", "contractors": "contractor", "beneficiaries": "beneficiary", "contracts": "contract", "cases": "case", "visits": "visit", "evaluations": "evaluation"}
 
 
 @router.get("/catalogue/services", tags=["catalogue"], summary="Service items with zh-CN and English labels")
@@ -32,7 +33,7 @@ def enums():
 
 @router.get("/{kind}/{aggregate_id}/history", tags=["history"], summary="An object's own events, straight from the event store")
 def history(kind: Kind, aggregate_id: str, by: CurrentActor, ledger: LedgerDep):
-    return found(ledger.history(by, kind.rstrip("s").replace("beneficiarie", "beneficiary"), aggregate_id))
+    return found(ledger.history(by, SINGULAR[kind], aggregate_id))
 
 
 @router.get("/health", tags=["health"], include_in_schema=True)
