@@ -5,10 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from ledger.domain.catalogue import Role
 from ledger.domain.errors import LedgerError
-from ledger.settings import get_settings
+from ledger.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+    from projections.readside import ReadSide
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -22,17 +29,43 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _token_create(args: argparse.Namespace) -> int:
+class CommandFailed(Exception):
+    """Ends a command with exit code 2 and its message on stderr."""
+
+
+@contextmanager
+def _ledger(settings: Settings | None = None) -> Iterator[Ledger]:
+    """The ledger for one command, closed afterwards; domain errors become exit code 2."""
     from ledger.bootstrap import build_ledger
 
-    ledger = build_ledger(get_settings())
+    ledger = build_ledger(settings or get_settings())
     try:
-        issued = ledger.issue_token(args.role, args.org, args.subject or f"{args.role}:{args.org or '-'}")
+        yield ledger
     except LedgerError as e:
-        print(f"error: {e.code}: {e.detail}", file=sys.stderr)
-        return 2
+        raise CommandFailed(f"{e.code}: {e.detail}") from None
     finally:
         ledger.close()
+
+
+@contextmanager
+def _read_side(settings: Settings | None = None) -> Iterator[ReadSide]:
+    """The read side, migrated to head, with its engine disposed afterwards."""
+    from projections.readside import ReadSide
+    from projections.store import make_engine
+
+    settings = settings or get_settings()
+    with _ledger(settings) as ledger:
+        read_side = ReadSide(ledger, make_engine(settings.sqlalchemy_url()), interval=settings.projections_interval_seconds)
+        try:
+            read_side.prepare()
+            yield read_side
+        finally:
+            read_side.engine.dispose()
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    with _ledger() as ledger:
+        issued = ledger.issue_token(args.role, args.org, args.subject or f"{args.role}:{args.org or '-'}")
     if args.json:
         print(json.dumps(issued.__dict__))
     else:
@@ -42,33 +75,14 @@ def _token_create(args: argparse.Namespace) -> int:
 
 
 def _token_revoke(args: argparse.Namespace) -> int:
-    from ledger.bootstrap import build_ledger
-
-    ledger = build_ledger(get_settings())
-    try:
+    with _ledger() as ledger:
         ledger.revoke_token(args.token_id)
-    except LedgerError as e:
-        print(f"error: {e.code}: {e.detail}", file=sys.stderr)
-        return 2
-    finally:
-        ledger.close()
     return 0
 
 
-def _read_side(settings):  # type: ignore[no-untyped-def]
-    from ledger.bootstrap import build_ledger
-    from projections.readside import ReadSide
-    from projections.store import make_engine
-
-    ledger = build_ledger(settings)
-    return ledger, ReadSide(ledger, make_engine(settings.sqlalchemy_url()), interval=settings.projections_interval_seconds)
-
-
 def _migrate(args: argparse.Namespace) -> int:
-    ledger, read_side = _read_side(get_settings())
-    read_side.prepare()
-    ledger.close()
-    print("read models migrated to head")
+    with _read_side():
+        print("read models migrated to head")
     return 0
 
 
@@ -81,42 +95,33 @@ def _projections_run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure_logging(settings.environment, settings.log_level)
-    ledger, read_side = _read_side(settings)
-    read_side.prepare()
-    signal.signal(signal.SIGTERM, lambda *_: read_side.stop())
-    try:
-        read_side.run_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        ledger.close()
+    with _read_side(settings) as read_side:
+        signal.signal(signal.SIGTERM, lambda *_: read_side.stop())
+        try:
+            read_side.run_forever()
+        except KeyboardInterrupt:
+            pass
     return 0
 
 
 def _projections_rebuild(args: argparse.Namespace) -> int:
     from projections.runner import NAMES, Rebuilder, print_progress
 
-    ledger, read_side = _read_side(get_settings())
-    read_side.prepare()
-    try:
+    with _read_side() as read_side:
         for name in args.names or NAMES:
-            done = Rebuilder(ledger, read_side.engine).rebuild(name, print_progress)
+            try:
+                done = Rebuilder(read_side.ledger, read_side.engine).rebuild(name, print_progress)
+            except ValueError as e:
+                raise CommandFailed(str(e)) from None
             print(f"\nrebuilt {name} from {done} events", file=sys.stderr)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    finally:
-        ledger.close()
     return 0
 
 
 def _projections_status(args: argparse.Namespace) -> int:
     from ledger.application import to_plain
 
-    ledger, read_side = _read_side(get_settings())
-    read_side.prepare()
-    print(json.dumps(to_plain(read_side.status()), indent=2))
-    ledger.close()
+    with _read_side() as read_side:
+        print(json.dumps(to_plain(read_side.status()), indent=2))
     return 0
 
 
@@ -157,7 +162,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except CommandFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
