@@ -89,14 +89,14 @@ def record_visit(body: RecordVisit, by: CurrentActor, ledger: LedgerDep, idem: I
     return created(result)
 
 
-@router.post("/visits/{visit_id}/confirmation", tags=["visits"], summary="The beneficiary confirms the visit", **C201)
+@router.post("/visits/{visit_id}/confirmation", tags=["visits"], summary="The beneficiary confirms the visit: purchaser's follow-up (回访) or the beneficiary's own proof", **C201)
 def confirm_visit(visit_id: str, body: ConfirmVisit, by: CurrentActor, ledger: LedgerDep, idem: Idempotency):
-    return created(ledger.confirm_visit(by, visit_id, body.channel, request=idem))
+    return created(ledger.confirm_visit(by, visit_id, body.channel, body.proof, request=idem))
 
 
-@router.post("/visits/{visit_id}/dispute", tags=["visits"], summary="The beneficiary disputes the visit", **C201)
+@router.post("/visits/{visit_id}/dispute", tags=["visits"], summary="The purchaser records the beneficiary's dispute (回访)", **C201)
 def dispute_visit(visit_id: str, body: DisputeVisit, by: CurrentActor, ledger: LedgerDep, idem: Idempotency, milestones: Milestones):
-    result = ledger.dispute_visit(by, visit_id, body.reason, body.channel, request=idem)
+    result = ledger.dispute_visit(by, visit_id, body.reason, body.channel, body.proof, request=idem)
     _follow(milestones, ledger)
     return created(result)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
 from api.schemas.common import SERVICE_CODES_DESCRIPTION, Command, Note, ServiceCode, Text, describe
-from ledger.domain.catalogue import EvaluationIndicator, EvaluationStage, ReferralChannel, SpotCheckResult
+from ledger.domain.catalogue import ConfirmationChannel, EvaluationIndicator, EvaluationStage, ReferralChannel, SpotCheckResult
 
 Score = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
@@ -68,13 +68,21 @@ class RecordVisit(Command):
             raise ValueError("the time is out of range in UTC") from None
 
 
+PROOF_DESCRIPTION = (
+    "A reference to the beneficiary's own proof (e.g. the hash of the signed slip), distinct from the visit's "
+    "evidence; required with beneficiary_signature. Follow-up channels are the purchaser's (回访) alone."
+)
+
+
 class ConfirmVisit(Command):
-    channel: str = Field(default="signature", max_length=50, description="How the beneficiary confirmed: signature, follow_up_call…")
+    channel: ConfirmationChannel = Field(description=describe(ConfirmationChannel))
+    proof: str | None = Field(default=None, max_length=200, description=PROOF_DESCRIPTION)
 
 
 class DisputeVisit(Command):
     reason: Text
-    channel: str = Field(default="follow_up_call", max_length=50)
+    channel: ConfirmationChannel = Field(default=ConfirmationChannel.FOLLOW_UP_CALL, description=describe(ConfirmationChannel))
+    proof: str | None = Field(default=None, max_length=200, description=PROOF_DESCRIPTION)
 
 
 class SpotCheck(Command):

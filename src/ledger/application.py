@@ -39,6 +39,7 @@ from ledger.domain.errors import (
     FundNotFound,
     IdempotencyKeyReused,
     InvalidInput,
+    LedgerError,
     NotFound,
     Subcontracting,
     VisitNotFound,
@@ -150,13 +151,20 @@ class Ledger(Application):
         """Runs a command: load, check, save; retried when another writer got there first.
 
         With an idempotency key the record is saved in the same transaction as the command's
-        events, so a retry of the same request finds it and replays the first response."""
+        events, so a retry of the same request finds it and replays the first response. A retry
+        that races its first attempt may see that attempt's effects (a tranche already released)
+        or lose the save to it: it looks for the replay again before refusing."""
         for _ in range(self.max_attempts):
-            if request is not None:
+            replay = self._replay(by, request)
+            if replay is not None:
+                return replay
+            try:
+                done = work()
+            except LedgerError:
                 replay = self._replay(by, request)
                 if replay is not None:
                     return replay
-            done = work()
+                raise
             record = None
             if request is not None:
                 record = IdempotencyRecord(
@@ -168,9 +176,14 @@ class Ledger(Application):
                 continue
             position = max((r.notification.id for r in recordings), default=self.head())
             return CommandResult(ids=to_plain(done.ids), position=position)
+        replay = self._replay(by, request)
+        if replay is not None:
+            return replay
         raise ConcurrentModification()
 
-    def _replay(self, by: Actor, request: Request) -> CommandResult | None:
+    def _replay(self, by: Actor, request: Request | None) -> CommandResult | None:
+        if request is None:
+            return None
         record_id = IdempotencyRecord.create_id(scope=_scope(by), key=request.key)
         try:
             record = self.repository.get(record_id)
@@ -395,6 +408,8 @@ class Ledger(Application):
         by.require(*READERS)
         d = self._beneficiary(by, beneficiary_id).as_dict()
         d.pop("national_id_hash", None)
+        # A person referred to several contractors: each contractor sees its own referrals only.
+        d["cases"] = {case: contractor for case, contractor in d["cases"].items() if by.can_see(contractor)}
         return d
 
     # --- contracts -----------------------------------------------------------------------------
@@ -462,10 +477,13 @@ class Ledger(Application):
         )
 
     def release_tranche(self, by: Actor, contract_id: str, tranche_id: str, request: Request | None = None) -> CommandResult:
-        """Pays a tranche whose milestone is fulfilled; contract and fund change together."""
+        """Pays a tranche whose milestone is fulfilled; contract and fund change together. Nothing
+        is paid to a suspended or debarred contractor: the tranche waits for reinstatement, or is
+        withheld."""
         by.require(F)
 
         def change(contract: Contract) -> list[Aggregate]:
+            self._load(Contractor, contract.contractor_id, ContractorNotFound).check_in_good_standing()
             amount = contract.release_tranche(tranche_id, self.policy, by)
             fund = self._load(Fund, contract.fund_id, FundNotFound)
             if amount > 0:
@@ -585,6 +603,7 @@ class Ledger(Application):
             contract.check_active()
             self._load(Beneficiary, case.beneficiary_id, BeneficiaryNotFound).check_active()
             contractor = self._load(Contractor, case.contractor_id, ContractorNotFound)
+            contractor.check_in_good_standing()
             case.accept(by)
             contractor.take_case(str(case.id), case.self_care_level, self.policy, by)
             return [contractor]
@@ -651,6 +670,7 @@ class Ledger(Application):
             contract.check_within_term(started_at.date())
             contract.check_within_term(ended_at.date())
             contractor = self._load(Contractor, case.contractor_id, ContractorNotFound)
+            contractor.check_in_good_standing()
             if not contractor.has_worker(worker_id):
                 raise Subcontracting(f"worker {worker_id} is not enrolled at {contractor.name}: no subcontracting")
             self._load(Beneficiary, case.beneficiary_id, BeneficiaryNotFound).check_active()
@@ -682,13 +702,17 @@ class Ledger(Application):
 
         return self._execute(by, request, work)
 
-    def confirm_visit(self, by: Actor, visit_id: str, channel: str, request: Request | None = None) -> CommandResult:
+    def confirm_visit(self, by: Actor, visit_id: str, channel: str, proof: str | None = None, request: Request | None = None) -> CommandResult:
+        """By the purchaser's follow-up (回访), or by the contractor with the beneficiary's own proof."""
         by.require(P, C)
-        return self._change_visit(by, visit_id, request, lambda v: v.confirm(channel, by))
+        return self._change_visit(by, visit_id, request, lambda v: v.confirm(channel, by, proof))
 
-    def dispute_visit(self, by: Actor, visit_id: str, reason: str, channel: str, request: Request | None = None) -> CommandResult:
+    def dispute_visit(
+        self, by: Actor, visit_id: str, reason: str, channel: str, proof: str | None = None, request: Request | None = None
+    ) -> CommandResult:
+        """By the purchaser; a contractor reaches the visit only to be told to void it instead."""
         by.require(P, C)
-        return self._change_visit(by, visit_id, request, lambda v: v.dispute(reason, channel, by))
+        return self._change_visit(by, visit_id, request, lambda v: v.dispute(reason, channel, by, proof))
 
     def void_visit(self, by: Actor, visit_id: str, reason: str, request: Request | None = None) -> CommandResult:
         by.require(P, C)
@@ -740,12 +764,13 @@ class Ledger(Application):
         return self._execute(by, request, work)
 
     def score_evaluation(self, by: Actor, evaluation_id: str, scores: dict[str, Any], request: Request | None = None) -> CommandResult:
-        by.require(E, P)
+        """Only the panel or third party scores: the purchaser, who buys the service, does not."""
+        by.require(E)
         return self._change_evaluation(by, evaluation_id, request, lambda ev: ev.score(scores, by))
 
     def conclude_evaluation(self, by: Actor, evaluation_id: str, report: str, request: Request | None = None) -> CommandResult:
         """The result lands on the contract in the same transaction, fulfilling its milestones."""
-        by.require(E, P)
+        by.require(E)
 
         def change(evaluation: Evaluation) -> list[Aggregate]:
             total, grade = evaluation.conclude(report, self.policy, by)
@@ -786,7 +811,8 @@ class Ledger(Application):
 
     # --- history -------------------------------------------------------------------------------
     def history(self, by: Actor, kind: str, aggregate_id: str) -> list[dict[str, Any]]:
-        """An aggregate's own events, read straight from the event store."""
+        """An aggregate's own events, read straight from the event store; a contractor is not
+        shown an event about another contractor (a beneficiary's referral elsewhere)."""
         getters: dict[str, Callable[[Actor, str], dict[str, Any]]] = {
             "fund": self.get_fund,
             "contractor": self.get_contractor,
@@ -798,7 +824,7 @@ class Ledger(Application):
         }
         getters[kind](by, aggregate_id)  # checks existence and visibility
         events = self.events.get(uuid.UUID(str(aggregate_id)))
-        return [describe_event(e) for e in events]
+        return [describe_event(e) for e in events if by.can_see(getattr(e, "contractor_id", by.organisation_id))]
 
 
 def describe_event(e: Any) -> dict[str, Any]:

@@ -97,6 +97,10 @@ def visit_body(case_id: str, worker_id: str, service: str = "meals", hours_ago: 
     }
 
 
+# A contractor confirms its visit only with the beneficiary's own proof, not the visit's evidence.
+SIGNED_BY_BENEFICIARY = {"channel": "beneficiary_signature", "proof": "sha256:" + "cd" * 32}
+
+
 def scores(value: int) -> dict[str, Any]:
     return {"scores": {i: value for i in INDICATORS}}
 

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from ledger.domain.contractors import REQUIRED_ATTESTATIONS
+from tests.api.builders import SIGNED_BY_BENEFICIARY
 
 Headers = dict[str, str]
 
@@ -607,7 +608,7 @@ class Driver:
             line = h.contracts[v.contract_id].lines[v.service]
             token = h.contractors[v.contractor_id].token
             if op == "confirm" and not v.voided and v.confirmation is None:
-                self.post(h, f"/visits/{v.visit_id}/confirmation", token, {"channel": "signature"})
+                self.post(h, f"/visits/{v.visit_id}/confirmation", token, SIGNED_BY_BENEFICIARY)
                 v.confirmation = "confirmed"
                 line.confirmed += 1
                 v.events.append("Visit.Confirmed")

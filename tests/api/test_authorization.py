@@ -11,6 +11,7 @@ import pytest
 from ledger.domain.catalogue import NeedIndicator
 from tests.api.builders import (
     PANEL,
+    SIGNED_BY_BENEFICIARY,
     api_routes,
     beneficiary_body,
     contract_body,
@@ -133,7 +134,7 @@ def _auditor_attempts(world) -> dict[str, tuple[str, dict[str, Any] | None]]:
         "/cases/{case_id}/withdrawal": (f"{case}/withdrawal", reason),
         "/cases/{case_id}/closure": (f"{case}/closure", reason),
         "/visits": ("/visits", visit_body(a.case_id, a.worker_id)),
-        "/visits/{visit_id}/confirmation": (f"{visit}/confirmation", {"channel": "signature"}),
+        "/visits/{visit_id}/confirmation": (f"{visit}/confirmation", {"channel": "follow_up_call"}),
         "/visits/{visit_id}/dispute": (f"{visit}/dispute", reason),
         "/visits/{visit_id}/void": (f"{visit}/void", reason),
         "/visits/{visit_id}/spot-check": (f"{visit}/spot-check", {"result": "verified", "note": ""}),
@@ -253,7 +254,7 @@ def test_a_contractor_cannot_see_or_act_on_another_contractors_visit(client, wor
     before = head(client)
     a, b = world.a, world.b
     _hidden(client, a.token, "GET", "/visits/{}", b.visit_id, "VisitNotFound")
-    _hidden(client, a.token, "POST", "/visits/{}/confirmation", b.visit_id, "VisitNotFound", {"channel": "signature"})
+    _hidden(client, a.token, "POST", "/visits/{}/confirmation", b.visit_id, "VisitNotFound", SIGNED_BY_BENEFICIARY)
     _hidden(client, a.token, "POST", "/visits/{}/dispute", b.visit_id, "VisitNotFound", {"reason": "不是我们的"})
     _hidden(client, a.token, "POST", "/visits/{}/void", b.visit_id, "VisitNotFound", {"reason": "不是我们的"})
     assert head(client) == before

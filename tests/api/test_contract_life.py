@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.api.builders import PANEL, beneficiary_body, contract_body, contractor_body, post, scores, visit_body
+from tests.api.builders import PANEL, SIGNED_BY_BENEFICIARY, beneficiary_body, contract_body, contractor_body, post, scores, visit_body
 
 
 def test_a_contract_lives_from_fund_to_settlement_through_the_api(client, token_for):
@@ -43,7 +43,7 @@ def test_a_contract_lives_from_fund_to_settlement_through_the_api(client, token_
     # Visits; one is voided, so it takes a fourth to reach the volume of 3.
     visits = [post(client, "/visits", contractor, visit_body(cases[i % 2], worker_id, hours_ago=10 - i))["visit_id"] for i in range(2)]
     post(client, f"/visits/{visits[0]}/void", contractor, {"reason": "录入重复"})
-    post(client, f"/visits/{visits[1]}/confirmation", contractor, {"channel": "signature"})
+    post(client, f"/visits/{visits[1]}/confirmation", contractor, SIGNED_BY_BENEFICIARY)
     contract = client.get(f"/contracts/{contract_id}", headers=finance).json()
     assert _milestone(contract, "volume")["status"] == "pending"
     r = client.post(f"/contracts/{contract_id}/tranches/t-volume/release", headers=finance)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.builders import api_routes, beneficiary_body, contract_body, contractor_body, head, post, visit_body
+from tests.api.builders import SIGNED_BY_BENEFICIARY, api_routes, beneficiary_body, contract_body, contractor_body, head, post, visit_body
 
 
 @pytest.fixture(autouse=True)
@@ -270,7 +270,7 @@ def test_a_command_on_a_malformed_id_is_not_found_and_records_nothing(client, wo
     before = head(client)
     cases = [
         (client.post("/cases/not-an-id/acceptance", headers=world.a.token), "CaseNotFound"),
-        (client.post("/visits/not-an-id/confirmation", json={"channel": "signature"}, headers=world.a.token), "VisitNotFound"),
+        (client.post("/visits/not-an-id/confirmation", json=SIGNED_BY_BENEFICIARY, headers=world.a.token), "VisitNotFound"),
         (client.post("/evaluations/not-an-id/appeal", json={"reason": "申诉"}, headers=world.a.token), "EvaluationNotFound"),
         (client.post("/contracts/not-an-id/settlement", headers=world.finance), "ContractNotFound"),
         (client.post("/contractors/not-an-id/workers", json={"name": "护理员"}, headers=world.purchaser), "ContractorNotFound"),

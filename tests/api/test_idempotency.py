@@ -7,7 +7,7 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.api.builders import head, post, visit_body
+from tests.api.builders import SIGNED_BY_BENEFICIARY, head, post, visit_body
 
 FUND = {"name": "2026 专项经费", "source": "special_funds", "fiscal_year": 2026, "amount": "5000.00"}
 
@@ -71,7 +71,7 @@ def test_the_same_key_with_a_different_body_is_refused_and_records_nothing(clien
         assert r.status_code == 409, r.text
         assert r.json()["error"] == "IdempotencyKeyReused" and r.json()["detail"]
     # The same key on another path is another request too.
-    r = _send(client, f"/visits/{first.json()['visit_id']}/confirmation", world.a.token, "visit-003", {"channel": "signature"})
+    r = _send(client, f"/visits/{first.json()['visit_id']}/confirmation", world.a.token, "visit-003", SIGNED_BY_BENEFICIARY)
     assert r.status_code == 409 and r.json()["error"] == "IdempotencyKeyReused", r.text
     assert head(client) == before
 

@@ -70,7 +70,7 @@ class TestVolumeMilestones:
         if undo == "void":
             ledger.void_visit(world.contractor, first, "posted by mistake")
         elif undo == "dispute":
-            ledger.dispute_visit(PURCHASER, first, "the beneficiary says nobody came", "phone")
+            ledger.dispute_visit(PURCHASER, first, "the beneficiary says nobody came", "follow_up_call")
         else:
             ledger.spot_check_visit(PURCHASER, first, undo.removeprefix("spot_check_"), "unannounced visit")
         MilestoneProcess(ledger).run_until_idle()
@@ -84,13 +84,13 @@ class TestVolumeMilestones:
     def test_a_verified_or_confirmed_visit_still_counts(self, world, ledger):
         visit_ids = deliver(world, VOLUME_QUANTITY)
         ledger.spot_check_visit(PURCHASER, visit_ids[0], "verified", "")
-        ledger.confirm_visit(PURCHASER, visit_ids[1], "phone")
+        ledger.confirm_visit(PURCHASER, visit_ids[1], "follow_up_call")
         MilestoneProcess(ledger).run_until_idle()
         assert world.milestone(VOLUME)["status"] == "fulfilled"
 
     def test_a_visit_undone_twice_is_subtracted_once(self, world, ledger):
         visit_ids = deliver(world, VOLUME_QUANTITY)
-        ledger.dispute_visit(PURCHASER, visit_ids[0], "nobody came", "phone")
+        ledger.dispute_visit(PURCHASER, visit_ids[0], "nobody came", "follow_up_call")
         ledger.spot_check_visit(PURCHASER, visit_ids[0], "falsified", "")
         ledger.void_visit(world.contractor, visit_ids[0], "fraud")
         MilestoneProcess(ledger).run_until_idle()

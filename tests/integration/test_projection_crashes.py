@@ -114,11 +114,11 @@ class Stream:
     def _change(self, v: PostedVisit) -> None:
         kind = self.rng.choice(["confirm", "confirm", "dispute", "void", "spot_check", "spot_check"])
         if kind == "confirm" and not v.voided and v.confirmation is None:
-            self.ledger.confirm_visit(PURCHASER, v.visit_id, "phone")
+            self.ledger.confirm_visit(PURCHASER, v.visit_id, "follow_up_call")
             v.confirmation = "confirmed"
             self.confirmed += 1
         elif kind == "dispute" and not v.voided and v.confirmation != "disputed":
-            self.ledger.dispute_visit(PURCHASER, v.visit_id, "nobody came", "phone")
+            self.ledger.dispute_visit(PURCHASER, v.visit_id, "nobody came", "follow_up_call")
             if v.confirmation == "confirmed":
                 self.confirmed -= 1
             v.confirmation = "disputed"

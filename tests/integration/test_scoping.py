@@ -19,7 +19,7 @@ from ledger.domain.errors import (
     VisitNotFound,
 )
 
-from tests.integration.helpers import PURCHASER, Org, World, recent, register_contractor, sign_contract
+from tests.integration.helpers import EVALUATOR, PURCHASER, Org, World, recent, register_contractor, sign_contract
 
 
 @dataclass
@@ -114,12 +114,12 @@ class TestActing:
     def test_a_contractor_cannot_touch_another_organisations_visit(self, world, ledger, rival):
         me = world.contractor
         hidden(ledger, VisitNotFound, lambda: ledger.void_visit(me, rival.visit_id, "sabotage"))
-        hidden(ledger, VisitNotFound, lambda: ledger.confirm_visit(me, rival.visit_id, "phone"))
-        hidden(ledger, VisitNotFound, lambda: ledger.dispute_visit(me, rival.visit_id, "?", "phone"))
+        hidden(ledger, VisitNotFound, lambda: ledger.confirm_visit(me, rival.visit_id, "beneficiary_signature", "sha256:signed-slip"))
+        hidden(ledger, VisitNotFound, lambda: ledger.dispute_visit(me, rival.visit_id, "?", "follow_up_call"))
 
     def test_a_contractor_cannot_appeal_another_organisations_evaluation(self, world, ledger, rival):
-        ledger.score_evaluation(PURCHASER, rival.evaluation_id, {k: 50 for k in ledger.policy.evaluation_weights})
-        ledger.conclude_evaluation(PURCHASER, rival.evaluation_id, "report")
+        ledger.score_evaluation(EVALUATOR, rival.evaluation_id, {k: 50 for k in ledger.policy.evaluation_weights})
+        ledger.conclude_evaluation(EVALUATOR, rival.evaluation_id, "report")
         hidden(ledger, EvaluationNotFound, lambda: ledger.appeal_evaluation(world.contractor, rival.evaluation_id, "unfair to them"))
 
     def test_a_contractor_cannot_enrol_or_remove_workers_elsewhere(self, world, ledger, rival):

@@ -13,6 +13,7 @@ from ledger.domain.rules import Policy
 PURCHASER = Actor("officer-wang", "purchaser", "civil-affairs-bureau", "corr-1")
 FINANCE = Actor("clerk-li", "finance", "finance-bureau", "corr-2")
 CONTRACTOR = Actor("staff-1", "contractor", "contractor-1", "corr-3")
+EVALUATOR = Actor("panel-chair", "evaluator", "evaluation-panel", "corr-4")
 POLICY = Policy()
 START = date(2025, 1, 1)
 END = date(2025, 12, 31)

@@ -10,7 +10,7 @@ from ledger.domain.errors import AppealAlreadyResolved, EvaluationStateConflict,
 from ledger.domain.evaluations import Evaluation, check_panel
 from ledger.domain.rules import Policy
 
-from tests.unit.support import CONTRACTOR, POLICY, PURCHASER, scores
+from tests.unit.support import CONTRACTOR, EVALUATOR, POLICY, PURCHASER, scores
 
 ACCOUNTANT = {"name": "Accountant Sun", "accountant_title": "intermediate"}
 SENIOR = {"name": "Accountant Qian", "accountant_title": "senior"}
@@ -35,8 +35,8 @@ def evaluation(stage: str = "final", panel: list[dict] | None = None, third_part
 
 def concluded(score: int) -> Evaluation:
     ev = evaluation()
-    ev.score(scores(score), PURCHASER)
-    ev.conclude("report", POLICY, PURCHASER)
+    ev.score(scores(score), EVALUATOR)
+    ev.conclude("report", POLICY, EVALUATOR)
     return ev
 
 
@@ -89,20 +89,20 @@ class TestScoring:
 
     def test_the_weights_are_fixed_at_opening(self):
         ev = evaluation()
-        ev.score(scores(100) | {"effectiveness": 0}, PURCHASER)
-        total, _ = ev.conclude("report", POLICY, PURCHASER)
+        ev.score(scores(100) | {"effectiveness": 0}, EVALUATOR)
+        total, _ = ev.conclude("report", POLICY, EVALUATOR)
         assert total == Decimal("80.00")  # effectiveness weighs 20 of 100
 
     def test_every_indicator_is_scored_before_concluding(self):
         ev = evaluation()
-        ev.score({"administration": 80}, PURCHASER)
+        ev.score({"administration": 80}, EVALUATOR)
         with pytest.raises(InvalidScores):
-            ev.conclude("report", POLICY, PURCHASER)
+            ev.conclude("report", POLICY, EVALUATOR)
 
     @pytest.mark.parametrize("bad", [{"administration": 101}, {"administration": -1}, {"charisma": 50}])
     def test_scores_must_be_known_indicators_between_0_and_100(self, bad):
         with pytest.raises(InvalidScores):
-            evaluation().score(bad, PURCHASER)
+            evaluation().score(bad, EVALUATOR)
 
     def test_only_passing_grades_pay(self):
         assert [POLICY.passes(g) for g in ("excellent", "good", "qualified", "unqualified")] == [True, True, True, False]

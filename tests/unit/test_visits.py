@@ -83,7 +83,7 @@ class TestWhatStopsAVisitCounting:
 
     def test_a_dispute_stops_it_counting(self):
         v = visit()
-        v.dispute("nobody came", "phone", PURCHASER)
+        v.dispute("nobody came", "follow_up_call", PURCHASER)
         (disputed,) = v.collect_events()
         assert disputed.volume_delta == -1 and not v.counts
 
@@ -102,7 +102,7 @@ class TestWhatStopsAVisitCounting:
 
     def test_a_visit_stops_counting_only_once_whatever_happens_after(self):
         v = visit()
-        v.dispute("nobody came", "phone", PURCHASER)
+        v.dispute("nobody came", "follow_up_call", PURCHASER)
         v.record_spot_check("falsified", "", PURCHASER)
         v.void("fraud", CONTRACTOR)
         assert [e.volume_delta for e in v.collect_events()] == [-1, 0, 0]
@@ -117,9 +117,9 @@ class TestWhatStopsAVisitCounting:
         v = visit()
         v.void("mistake", CONTRACTOR)
         with pytest.raises(VisitStateConflict):
-            v.confirm("phone", PURCHASER)
+            v.confirm("follow_up_call", PURCHASER)
         with pytest.raises(VisitStateConflict):
-            v.dispute("?", "phone", PURCHASER)
+            v.dispute("?", "follow_up_call", PURCHASER)
 
 
 class TestCases:

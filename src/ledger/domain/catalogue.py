@@ -227,6 +227,20 @@ class SpotCheckResult(Labelled):
     FALSIFIED = ("falsified", "弄虚作假", "Falsified")
 
 
+class ConfirmationChannel(Labelled):
+    """How a beneficiary's word on a visit reached the ledger."""
+
+    # The purchaser's follow-up (回访, 001 §二(四)4): recorded by the purchaser alone.
+    FOLLOW_UP_CALL = ("follow_up_call", "电话回访", "Follow-up call by the purchaser")
+    HOME_VISIT = ("home_visit", "入户回访", "Follow-up home visit by the purchaser")
+    HOTLINE_12349 = ("hotline_12349", "12349热线反映", "The beneficiary's call to hotline 12349")
+    # The beneficiary's own proof, which a contractor may hand in for its visit.
+    BENEFICIARY_SIGNATURE = ("beneficiary_signature", "服务对象签字确认", "The beneficiary's own signature")
+
+
+FOLLOW_UP_CHANNELS = frozenset({ConfirmationChannel.FOLLOW_UP_CALL, ConfirmationChannel.HOME_VISIT, ConfirmationChannel.HOTLINE_12349})
+
+
 class TerminationReason(Labelled):
     FRAUD = ("fraud", "弄虚作假", "Fraud")
     BREACH = ("breach", "违约", "Breach of contract")
@@ -258,6 +272,7 @@ ENUMS: dict[str, type[Labelled]] = {
     "evaluation_indicator": EvaluationIndicator,
     "grade": Grade,
     "spot_check_result": SpotCheckResult,
+    "confirmation_channel": ConfirmationChannel,
     "termination_reason": TerminationReason,
     "role": Role,
 }

@@ -77,11 +77,15 @@ class Contractor(LedgerAggregate):
     def is_debarred(self, at: datetime | None = None) -> bool:
         return self.debarred_until is not None and (at or utcnow()) < self.debarred_until
 
-    def check_eligible(self, *, allow_natural_person: bool) -> None:
+    def check_in_good_standing(self) -> None:
+        """Neither debarred nor suspended: a contractor that is may not earn money."""
         if self.is_debarred():
             raise ContractorDebarred(f"{self.name} is debarred until {self.debarred_until:%Y-%m-%d}")
         if self.suspended:
             raise ContractorSuspended(f"{self.name} is suspended: {self.suspension_reason}")
+
+    def check_eligible(self, *, allow_natural_person: bool) -> None:
+        self.check_in_good_standing()
         missing = [a for a in REQUIRED_ATTESTATIONS if a not in self.attestations]
         if missing:
             raise ContractorIneligible(f"{self.name} lacks attestations: {', '.join(missing)}")

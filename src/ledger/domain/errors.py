@@ -70,6 +70,11 @@ class Forbidden(LedgerError):
     kind = "forbidden"
 
 
+class ConfirmationNotAllowed(Forbidden):
+    """A visit is confirmed or disputed by the purchaser's follow-up (回访) or on the beneficiary's
+    own proof; a contractor never vouches for its own visit."""
+
+
 # --- invalid input that only the domain can judge -------------------------------------------
 class InvalidInput(LedgerError):
     """The request is well-formed but its values break a rule of shape."""
@@ -95,6 +100,11 @@ class InvalidPeriod(InvalidInput):
 
 class InvalidScores(InvalidInput):
     """The scores must cover exactly the template's indicators, each between 0 and 100."""
+
+
+class BeneficiaryProofMissing(InvalidInput):
+    """A confirmation on the beneficiary's own proof needs a reference to that proof, distinct
+    from the visit's own evidence."""
 
 
 class InvalidContractTerms(InvalidInput):

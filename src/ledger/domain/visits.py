@@ -13,8 +13,8 @@ from eventsourcing.domain import event
 
 from ledger.domain.actors import Actor
 from ledger.domain.base import LedgerAggregate, utcnow
-from ledger.domain.catalogue import SpotCheckResult
-from ledger.domain.errors import InvalidInput, InvalidPeriod, VisitStateConflict
+from ledger.domain.catalogue import FOLLOW_UP_CHANNELS, ConfirmationChannel, Role, SpotCheckResult
+from ledger.domain.errors import BeneficiaryProofMissing, ConfirmationNotAllowed, InvalidInput, InvalidPeriod, VisitStateConflict
 
 CLOCK_SKEW = timedelta(minutes=10)
 
@@ -111,23 +111,45 @@ class Visit(LedgerAggregate):
         if self.voided:
             raise VisitStateConflict("the visit was voided")
 
-    def confirm(self, channel: str, by: Actor) -> None:
+    def _check_vouched(self, channel: str, proof: str | None, by: Actor) -> tuple[str, str | None]:
+        """The beneficiary's word comes through the purchaser's follow-up (回访) or with the
+        beneficiary's own proof; a contractor never vouches for its own visit."""
+        try:
+            how = ConfirmationChannel(channel)
+        except ValueError:
+            raise InvalidInput(f"unknown confirmation channel {channel!r}") from None
+        if how in FOLLOW_UP_CHANNELS:
+            if by.role != Role.PURCHASER.value:
+                raise ConfirmationNotAllowed(f"a {how.value} is the purchaser's follow-up (回访); a contractor hands in the beneficiary's own proof")
+            return how.value, proof or None
+        if not proof or not proof.strip():
+            raise BeneficiaryProofMissing(f"{how.value} needs a reference to the beneficiary's own proof")
+        if proof == self.evidence_hash:
+            raise BeneficiaryProofMissing("the beneficiary's proof must be distinct from the visit's own evidence")
+        return how.value, proof
+
+    def confirm(self, channel: str, by: Actor, proof: str | None = None) -> None:
         self._check_not_voided()
         if self.confirmation is not None:
             raise VisitStateConflict(f"the beneficiary already {self.confirmation} this visit")
-        self._confirmed(channel=channel, by=by)
+        channel, proof = self._check_vouched(channel, proof, by)
+        self._confirmed(channel=channel, proof=proof, by=by)
 
     @event("Confirmed")
-    def _confirmed(self, channel: str, by: Actor) -> None:
+    def _confirmed(self, channel: str, by: Actor, proof: str | None = None) -> None:
         self.confirmation = "confirmed"
 
-    def dispute(self, reason: str, channel: str, by: Actor) -> None:
+    def dispute(self, reason: str, channel: str, by: Actor, proof: str | None = None) -> None:
+        if by.role == Role.CONTRACTOR.value:
+            raise ConfirmationNotAllowed("a contractor does not dispute its own visit: it voids it, with a reason")
         self._check_not_voided()
         if self.confirmation == "disputed":
             raise VisitStateConflict("the visit is already disputed")
+        channel, proof = self._check_vouched(channel, proof, by)
         self._disputed(
             reason=reason,
             channel=channel,
+            proof=proof,
             contract_id=self.contract_id,
             service_code=self.service_code,
             volume_delta=self._still_counts_after(True),
@@ -135,7 +157,9 @@ class Visit(LedgerAggregate):
         )
 
     @event("Disputed")
-    def _disputed(self, reason: str, channel: str, contract_id: str, service_code: str, volume_delta: int, by: Actor) -> None:
+    def _disputed(
+        self, reason: str, channel: str, contract_id: str, service_code: str, volume_delta: int, by: Actor, proof: str | None = None
+    ) -> None:
         self.confirmation = "disputed"
         self.counts = False
 
