@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from ledger.domain.actors import Actor
 from ledger.domain.catalogue import EvaluationIndicator
 from ledger.domain.contracts import Contract
 from ledger.domain.rules import Policy
+from ledger.domain.visits import Visit
 
 PURCHASER = Actor("officer-wang", "purchaser", "civil-affairs-bureau", "corr-1")
 FINANCE = Actor("clerk-li", "finance", "finance-bureau", "corr-2")
@@ -53,6 +54,28 @@ def sign(policy: Policy = POLICY, **overrides: Any) -> Contract:
     )
     terms.update(overrides)
     return Contract.sign(policy=policy, by=PURCHASER, **terms)
+
+
+def visit(started_at: datetime = T0, ended_at: datetime | None = None, evidence_hash: str | None = None) -> Visit:
+    """A delivered visit of contractor-1, its creation already collected."""
+    v = Visit.deliver(
+        case_id="case-1",
+        contract_id="contract-1",
+        contractor_id="contractor-1",
+        beneficiary_id="person-1",
+        worker_id="w0",
+        service_code="visiting",
+        started_at=started_at,
+        ended_at=ended_at or started_at + timedelta(hours=1),
+        location="home",
+        notes=None,
+        evidence_hash=evidence_hash,
+        township="Xinhua Street",
+        village="Hongqi Community",
+        by=CONTRACTOR,
+    )
+    v.collect_events()
+    return v
 
 
 def scores(value: int | str) -> dict[str, Any]:

@@ -3,39 +3,21 @@ the contractor on its own word."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from ledger.domain.catalogue import FOLLOW_UP_CHANNELS, ConfirmationChannel
 from ledger.domain.errors import BeneficiaryProofMissing, ConfirmationNotAllowed, InvalidInput
 from ledger.domain.visits import Visit
 
-from tests.unit.support import CONTRACTOR, PURCHASER, T0
+from tests.unit.support import CONTRACTOR, PURCHASER
+from tests.unit.support import visit as delivered
 
 EVIDENCE = "sha256:photo-at-the-door"
 SIGNED_SLIP = "sha256:signed-slip"
 
 
 def visit() -> Visit:
-    v = Visit.deliver(
-        case_id="case-1",
-        contract_id="contract-1",
-        contractor_id="contractor-1",
-        beneficiary_id="person-1",
-        worker_id="w0",
-        service_code="visiting",
-        started_at=T0,
-        ended_at=T0 + timedelta(hours=1),
-        location="home",
-        notes=None,
-        evidence_hash=EVIDENCE,
-        township="Xinhua Street",
-        village="Hongqi Community",
-        by=CONTRACTOR,
-    )
-    v.collect_events()
-    return v
+    return delivered(evidence_hash=EVIDENCE)
 
 
 FOLLOW_UPS = sorted(c.value for c in FOLLOW_UP_CHANNELS)

@@ -8,30 +8,8 @@ import pytest
 
 from ledger.domain.cases import Case
 from ledger.domain.errors import CaseStateConflict, InvalidInput, InvalidPeriod, ServiceNotReferred, VisitStateConflict
-from ledger.domain.visits import Visit
 
-from tests.unit.support import CONTRACTOR, PURCHASER, T0
-
-
-def visit(started_at: datetime = T0, ended_at: datetime | None = None) -> Visit:
-    v = Visit.deliver(
-        case_id="case-1",
-        contract_id="contract-1",
-        contractor_id="contractor-1",
-        beneficiary_id="person-1",
-        worker_id="w0",
-        service_code="visiting",
-        started_at=started_at,
-        ended_at=ended_at or started_at + timedelta(hours=1),
-        location="home",
-        notes=None,
-        evidence_hash=None,
-        township="Xinhua Street",
-        village="Hongqi Community",
-        by=CONTRACTOR,
-    )
-    v.collect_events()
-    return v
+from tests.unit.support import CONTRACTOR, PURCHASER, T0, visit
 
 
 def case(services: list[str] | None = None) -> Case:
