@@ -72,7 +72,7 @@ class Forbidden(LedgerError):
 
 class ConfirmationNotAllowed(Forbidden):
     """A visit is confirmed or disputed by the purchaser's follow-up (回访) or on the beneficiary's
-    own proof; a contractor never vouches for its own visit."""
+    own proof; a contractor never vouches for its own visit on its own word, nor disputes it."""
 
 
 # --- invalid input that only the domain can judge -------------------------------------------

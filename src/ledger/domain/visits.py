@@ -135,12 +135,13 @@ class Visit(LedgerAggregate):
         channel, proof = self._check_vouched(channel, proof, by)
         self._confirmed(channel=channel, proof=proof, by=by)
 
+    # `proof` defaults to None: events recorded before it existed replay unchanged.
     @event("Confirmed")
     def _confirmed(self, channel: str, by: Actor, proof: str | None = None) -> None:
         self.confirmation = "confirmed"
 
     def dispute(self, reason: str, channel: str, by: Actor, proof: str | None = None) -> None:
-        if by.role == Role.CONTRACTOR.value:
+        if by.is_contractor:
             raise ConfirmationNotAllowed("a contractor does not dispute its own visit: it voids it, with a reason")
         self._check_not_voided()
         if self.confirmation == "disputed":
