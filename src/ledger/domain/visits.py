@@ -11,6 +11,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
+from ledger.domain import limits
 from ledger.domain.actors import Actor
 from ledger.domain.base import LedgerAggregate, utcnow
 from ledger.domain.catalogue import SpotCheckResult
@@ -41,6 +42,11 @@ class Visit(LedgerAggregate):
     ) -> "Visit":
         if started_at.tzinfo is None or ended_at.tzinfo is None:
             raise InvalidPeriod("visit times must carry a time zone")
+        limits.check_time(started_at, "start")
+        limits.check_time(ended_at, "end")
+        limits.LOCATION.check_optional(location, "location")
+        limits.VISIT_NOTES.check_optional(notes, "notes")
+        limits.EVIDENCE_HASH.check_optional(evidence_hash, "evidence hash")
         if ended_at <= started_at:
             raise InvalidPeriod("a visit must end after it starts")
         if ended_at > utcnow() + CLOCK_SKEW:
@@ -112,6 +118,7 @@ class Visit(LedgerAggregate):
             raise VisitStateConflict("the visit was voided")
 
     def confirm(self, channel: str, by: Actor) -> None:
+        limits.CONFIRMATION_CHANNEL.check(channel, "channel")
         self._check_not_voided()
         if self.confirmation is not None:
             raise VisitStateConflict(f"the beneficiary already {self.confirmation} this visit")
@@ -122,6 +129,8 @@ class Visit(LedgerAggregate):
         self.confirmation = "confirmed"
 
     def dispute(self, reason: str, channel: str, by: Actor) -> None:
+        limits.REASON.check(reason, "reason")
+        limits.CONFIRMATION_CHANNEL.check(channel, "channel")
         self._check_not_voided()
         if self.confirmation == "disputed":
             raise VisitStateConflict("the visit is already disputed")
@@ -142,6 +151,7 @@ class Visit(LedgerAggregate):
     def void(self, reason: str, by: Actor) -> None:
         """A correction is a new event: the visit stays in the record, marked void."""
         self._check_not_voided()
+        limits.REASON.check(reason, "reason")
         if not reason.strip():
             raise InvalidInput("a void needs a reason")
         self._voided(
@@ -159,6 +169,7 @@ class Visit(LedgerAggregate):
         self.counts = False
 
     def record_spot_check(self, result: str, note: str, by: Actor) -> None:
+        limits.NOTE.check(note, "note")
         try:
             outcome = SpotCheckResult(result)
         except ValueError:
