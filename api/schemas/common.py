@@ -37,7 +37,7 @@ def whole(limit: IntRange, **field: Any) -> Any:
 
 
 def members(limit: ListLimit, **field: Any) -> Any:
-    """The Field of a list within a domain ListLimit (a command may ask for more members)."""
+    """The Field of a list within a domain ListLimit (a command may narrow it)."""
     return Field(**{"min_length": limit.min_items, "max_length": limit.max_items, **field})
 
 
