@@ -1,8 +1,9 @@
 """Property: a value at or past any limit is either refused with a 4xx and nothing recorded, or
 accepted and then carried by every read model and by a rebuild. A value past a limit is always a
-422. One example sends every bounded field of every command once, each at an edge that hypothesis
-picks (max and max+1 lengths, control characters, 2^31, 10^20, dates and times past the range,
-money past the maximum, lists at max and max+1), the other fields typical.
+422. One example sends every bounded field of every command twice, at an edge that fits and at
+one past the limit, as hypothesis picks them (max and max+1 lengths, control characters, 2^31,
+10^20, dates and times past the range, money past the maximum, lists at max and max+1), the other
+fields typical.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import hypothesis
 import pytest
 from fastapi.testclient import TestClient
-import hypothesis
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
@@ -192,40 +193,40 @@ def put(*path: Any) -> Callable[[dict[str, Any], Any], None]:
 def command_table(p: Probe) -> dict[str, tuple[Callable[[], Request], dict[str, Field]]]:
     w, a = p.world, p.world.a
 
-    def ceiling() -> tuple[str, dict[str, str], dict[str, Any]]:
+    def ceiling() -> Request:
         return "/purchase-ceilings", w.finance, {"fiscal_year": 2027 + p.unique() % 70, "prior_year_subsidy_total": "1000000.00"}
 
-    def fund() -> tuple[str, dict[str, str], dict[str, Any]]:
+    def fund() -> Request:
         return "/funds", w.finance, {"name": "经费", "source": "work_funds", "fiscal_year": 2026, "amount": "10.00"}
 
-    def contractor() -> tuple[str, dict[str, str], dict[str, Any]]:
+    def contractor() -> Request:
         return "/contractors", w.purchaser, contractor_body("社工中心", f"52330100MJ{p.unique():08d}")
 
-    def worker() -> tuple[str, dict[str, str], dict[str, Any]]:
+    def worker() -> Request:
         return f"/contractors/{a.contractor_id}/workers", a.token, {"name": "护理员", "qualification": "carer"}
 
-    def beneficiary() -> tuple[str, dict[str, str], dict[str, Any]]:
+    def beneficiary() -> Request:
         return "/beneficiaries", w.purchaser, beneficiary_body(p.unique())
 
-    def contract() -> tuple[str, dict[str, str], dict[str, Any]]:
+    def contract() -> Request:
         return "/contracts", w.purchaser, p.contract_terms()
 
-    def case() -> tuple[str, dict[str, str], dict[str, Any]]:
+    def case() -> Request:
         return "/cases", w.purchaser, p.referral()
 
-    def visit() -> tuple[str, dict[str, str], dict[str, Any]]:
+    def visit() -> Request:
         return "/visits", a.token, visit_body(a.case_id, a.worker_id)
 
-    def evaluation() -> tuple[str, dict[str, str], dict[str, Any]]:
+    def evaluation() -> Request:
         return "/evaluations", w.purchaser, {"contract_id": a.contract_id, "stage": "mid_term", "panel": list(PANEL)}
 
-    def score() -> tuple[str, dict[str, str], dict[str, Any]]:
+    def score() -> Request:
         return f"/evaluations/{a.evaluation_id}/scores", w.evaluator, scored(80)
 
-    def needs() -> tuple[str, dict[str, str], dict[str, Any]]:
+    def needs() -> Request:
         return f"/beneficiaries/{a.beneficiary_id}/needs-assessments", w.purchaser, {"scores": {i.value: 5 for i in NeedIndicator}}
 
-    def reduction() -> tuple[str, dict[str, str], dict[str, Any]]:
+    def reduction() -> Request:
         return f"/contracts/{a.contract_id}/tranches/t-final/reduction", w.purchaser, {"amount": "0.01", "reason": "扣减"}
 
     def panel_member(i: int) -> dict[str, Any]:
