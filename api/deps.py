@@ -14,10 +14,11 @@ from ledger.application import Ledger
 from ledger.application import Request as IdempotentRequest
 from ledger.domain.actors import Actor
 from ledger.domain.errors import InvalidInput
+from ledger.domain.limits import IDEMPOTENCY_KEY
 from ledger.processes import Follower
 
 bearer = HTTPBearer(auto_error=False, description="A token from `ledger token create`")
-MAX_KEY_LENGTH = 200
+MAX_KEY_LENGTH = IDEMPOTENCY_KEY.max_length
 
 
 def get_ledger(request: Request) -> Ledger:

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
 
+from ledger.domain import limits
+from ledger.domain.limits import TextLimit
+
 ID = String(64)
+
+
+def sized(limit: TextLimit) -> String:
+    """A column that holds every text the limit accepts (their lengths come from the domain)."""
+    return String(limit.max_length)
 
 
 @dataclass(frozen=True)
@@ -57,9 +65,9 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             "audit_events",
             Column("position", BigInteger, primary_key=True, autoincrement=False),
             Column("recorded_at", DateTime(timezone=True), nullable=False),
-            Column("actor_id", String(200)),
+            Column("actor_id", sized(limits.TOKEN_SUBJECT)),
             Column("role", String(32)),
-            Column("organisation_id", String(200)),
+            Column("organisation_id", sized(limits.TOKEN_ORGANISATION)),
             Column("correlation_id", String(200)),
             Column("aggregate_id", ID, nullable=False),
             Column("aggregate_type", String(64), nullable=False),
@@ -86,8 +94,8 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             Column("beneficiary_id", ID, nullable=False),
             Column("contract_id", ID, nullable=False),
             Column("contractor_id", ID, nullable=False),
-            Column("township", String(200), nullable=False),
-            Column("village", String(200), nullable=False),
+            Column("township", sized(limits.TOWNSHIP), nullable=False),
+            Column("village", sized(limits.VILLAGE), nullable=False),
             Column("self_care_level", String(32), nullable=False),
             Column("channel", String(32), nullable=False),
             Column("services", Text, nullable=False),
@@ -110,8 +118,8 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             Column("contractor_id", ID, nullable=False),
             Column("worker_id", ID, nullable=False),
             Column("beneficiary_id", ID, nullable=False),
-            Column("township", String(200), nullable=False),
-            Column("village", String(200), nullable=False),
+            Column("township", sized(limits.TOWNSHIP), nullable=False),
+            Column("village", sized(limits.VILLAGE), nullable=False),
             Column("service_code", String(64), nullable=False),
             Column("started_at", DateTime(timezone=True), nullable=False),
             Column("ended_at", DateTime(timezone=True), nullable=False),
@@ -124,14 +132,14 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             "caseload_workers",
             Column("worker_id", ID, primary_key=True),
             Column("contractor_id", ID, nullable=False),
-            Column("name", String(200), nullable=False),
+            Column("name", sized(limits.WORKER_NAME), nullable=False),
             Column("enrolled", Boolean, nullable=False),
             ix("caseload_workers", "contractor_id"),
         ),
         contractors=t(
             "caseload_contractors",
             Column("contractor_id", ID, primary_key=True),
-            Column("name", String(200), nullable=False),
+            Column("name", sized(limits.CONTRACTOR_NAME), nullable=False),
             Column("contractor_type", String(32), nullable=False),
             Column("status", String(16), nullable=False),
         ),
@@ -139,8 +147,8 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
         contracts=t(
             "fulfilment_contracts",
             Column("contract_id", ID, primary_key=True),
-            Column("contract_no", String(200), nullable=False),
-            Column("title", String(500), nullable=False),
+            Column("contract_no", sized(limits.CONTRACT_NO), nullable=False),
+            Column("title", sized(limits.CONTRACT_TITLE), nullable=False),
             Column("contractor_id", ID, nullable=False),
             Column("fund_id", ID, nullable=False),
             Column("status", String(16), nullable=False),
@@ -170,9 +178,9 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
         milestones=t(
             "fulfilment_milestones",
             Column("contract_id", ID, primary_key=True),
-            Column("milestone_id", String(64), primary_key=True),
+            Column("milestone_id", sized(limits.MILESTONE_ID), primary_key=True),
             Column("kind", String(32), nullable=False),
-            Column("title", String(200), nullable=False),
+            Column("title", sized(limits.MILESTONE_TITLE), nullable=False),
             Column("service_code", String(64)),
             Column("quantity", Integer),
             Column("stage", String(32)),
@@ -186,8 +194,8 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
         tranches=t(
             "fulfilment_tranches",
             Column("contract_id", ID, primary_key=True),
-            Column("tranche_id", String(64), primary_key=True),
-            Column("milestone_id", String(64), nullable=False),
+            Column("tranche_id", sized(limits.TRANCHE_ID), primary_key=True),
+            Column("milestone_id", sized(limits.MILESTONE_ID), nullable=False),
             Column("amount_fen", BigInteger, nullable=False),
             Column("reduced_fen", BigInteger, nullable=False, default=0),
             Column("released_fen", BigInteger, nullable=False, default=0),
@@ -221,7 +229,7 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
         funds=t(
             "fund_funds",
             Column("fund_id", ID, primary_key=True),
-            Column("name", String(500), nullable=False),
+            Column("name", sized(limits.FUND_NAME), nullable=False),
             Column("source", String(32), nullable=False),
             Column("fiscal_year", Integer, nullable=False),
             Column("appropriated_fen", BigInteger, nullable=False),
@@ -249,7 +257,7 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             "fund_visits",
             Column("visit_id", ID, primary_key=True),
             Column("fund_id", ID, nullable=False),
-            Column("township", String(200), nullable=False),
+            Column("township", sized(limits.TOWNSHIP), nullable=False),
             Column("service_class", String(32), nullable=False),
             Column("category", String(32), nullable=False),
             Column("value_fen", BigInteger, nullable=False),
@@ -259,7 +267,8 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             "fund_breakdown",
             Column("fund_id", ID, primary_key=True),
             Column("dimension", String(32), primary_key=True),
-            Column("key", String(200), primary_key=True),
+            # A township, a service class or a beneficiary category: townships are the longest.
+            Column("key", sized(limits.TOWNSHIP), primary_key=True),
             Column("contracted_fen", BigInteger, nullable=False, default=0),
             Column("delivered_fen", BigInteger, nullable=False, default=0),
             Column("visits", Integer, nullable=False, default=0),

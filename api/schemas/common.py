@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from ledger.domain import limits
 from ledger.domain.catalogue import SERVICES, Labelled
+from ledger.domain.limits import IntRange, ListLimit, TextLimit
 
 
 def describe(enum: type[Labelled]) -> str:
@@ -16,9 +19,46 @@ def describe(enum: type[Labelled]) -> str:
 ServiceCode = Enum("ServiceCode", {code: code for code in SERVICES}, type=str)  # type: ignore[misc]
 SERVICE_CODES_DESCRIPTION = "; ".join(f"`{i.code}`: {i.zh} / {i.en}" for i in SERVICES.values())
 
-Money = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2, description="Yuan, 2 decimal places", examples=["1200.00"])]
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-Note = Annotated[str, Field(default="", max_length=2000)]
+# --- the domain's limits as field constraints, so a value past one is a 422 ------------------
+# A pattern rather than a validator, so the OpenAPI shows clients (and schemathesis) the rule.
+NO_CONTROL_CHARACTERS = "^[^" + limits.CONTROL_CHARACTERS.pattern[1:-1] + "]*$"
+
+
+def text(limit: TextLimit, **field: Any) -> Any:
+    """A str within a domain TextLimit: its lengths and no control characters (a command may
+    narrow it, as a field that must not be empty)."""
+    bounds = {"min_length": limit.min_length, "max_length": limit.max_length, "pattern": NO_CONTROL_CHARACTERS}
+    return Annotated[str, Field(**{**bounds, **field})]
+
+
+def whole(limit: IntRange, **field: Any) -> Any:
+    """An int within a domain IntRange."""
+    return Annotated[int, Field(ge=limit.minimum, le=limit.maximum, **field)]
+
+
+def members(limit: ListLimit, **field: Any) -> Any:
+    """The Field of a list within a domain ListLimit (a command may narrow it)."""
+    return Field(**{"min_length": limit.min_items, "max_length": limit.max_items, **field})
+
+
+Money = Annotated[
+    Decimal,
+    Field(
+        gt=0,
+        le=limits.MAX_YUAN,
+        max_digits=limits.MONEY_MAX_DIGITS,
+        decimal_places=limits.MONEY_PLACES,
+        description=f"Yuan, 2 decimal places, at most {limits.MAX_YUAN}",
+        examples=["1200.00"],
+    ),
+]
+Day = Annotated[date, Field(ge=limits.EARLIEST_DAY, le=limits.LATEST_DAY, description=f"{limits.EARLIEST_DAY} to {limits.LATEST_DAY}")]
+Moment = Annotated[
+    AwareDatetime,
+    Field(ge=limits.EARLIEST_TIME, le=limits.LATEST_TIME, description=f"With a time zone, {limits.EARLIEST_DAY} to {limits.LATEST_DAY} in UTC"),
+]
+Text = text(limits.REASON)
+Note = text(limits.NOTE, default="")
 
 
 class Command(BaseModel):

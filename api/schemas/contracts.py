@@ -1,33 +1,33 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from api.schemas.common import SERVICE_CODES_DESCRIPTION, Command, Money, Note, ServiceCode, Text, describe
+from api.schemas.common import SERVICE_CODES_DESCRIPTION, Command, Day, Money, Note, ServiceCode, Text, describe, members, text, whole
+from ledger.domain import limits
 from ledger.domain.catalogue import EvaluationStage, MilestoneKind, ProcurementMethod, TerminationReason
 
 
 class ServiceLine(Command):
     service_code: ServiceCode = Field(description=SERVICE_CODES_DESCRIPTION)  # type: ignore[valid-type]
-    quantity: int = Field(gt=0)
+    quantity: whole(limits.QUANTITY)  # type: ignore[valid-type]
     unit_price: Money
 
 
 class Milestone(Command):
-    milestone_id: str | None = Field(default=None, max_length=64, description="Your own id, or one is made")
+    milestone_id: text(limits.MILESTONE_ID) | None = Field(default=None, description="Your own id, or one is made")  # type: ignore[valid-type]
     kind: MilestoneKind = Field(description=describe(MilestoneKind))
-    title: str | None = Field(default=None, max_length=200)
+    title: text(limits.MILESTONE_TITLE) | None = None  # type: ignore[valid-type]
     service_code: ServiceCode | None = Field(default=None, description="service_volume: the line counted; none counts all")  # type: ignore[valid-type]
-    quantity: int | None = Field(default=None, gt=0, description="service_volume: visits to deliver")
+    quantity: whole(limits.QUANTITY) | None = Field(default=None, description="service_volume: visits to deliver")  # type: ignore[valid-type]
     stage: EvaluationStage | None = Field(default=None, description="evaluation_passed: " + describe(EvaluationStage))
-    due_date: date | None = Field(default=None, description="date: when it falls due")
+    due_date: Day | None = Field(default=None, description="date: when it falls due")
 
 
 class Tranche(Command):
-    tranche_id: str | None = Field(default=None, max_length=64)
-    milestone_id: str = Field(max_length=64)
+    tranche_id: text(limits.TRANCHE_ID) | None = None  # type: ignore[valid-type]
+    milestone_id: text(limits.MILESTONE_ID)  # type: ignore[valid-type]
     amount: Money
 
 
@@ -58,16 +58,16 @@ class SignContract(Command):
             ]
         }
     )
-    contract_no: Text
-    title: Text
+    contract_no: text(limits.CONTRACT_NO)  # type: ignore[valid-type]
+    title: text(limits.CONTRACT_TITLE)  # type: ignore[valid-type]
     contractor_id: str
     fund_id: str
     procurement_method: ProcurementMethod = Field(description=describe(ProcurementMethod))
-    start_date: date
-    end_date: date
-    lines: list[ServiceLine] = Field(min_length=1)
-    milestones: list[Milestone] = Field(default_factory=list)
-    tranches: list[Tranche] = Field(default_factory=list)
+    start_date: Day
+    end_date: Day
+    lines: list[ServiceLine] = members(limits.SERVICE_LINES)
+    milestones: list[Milestone] = members(limits.MILESTONES, default_factory=list)
+    tranches: list[Tranche] = members(limits.TRANCHES, default_factory=list)
     natural_person_justified: bool = Field(default=False, description="A natural person may contract only where no organisation qualifies")
 
     def terms(self) -> dict[str, Any]:

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import ConfigDict, Field
 
-from api.schemas.common import Command, Money, Note, Text, describe
+from api.schemas.common import Command, Money, Note, Text, describe, members, text, whole
+from ledger.domain import limits
 from ledger.domain.catalogue import (
     BeneficiaryCategory,
     ContractorType,
@@ -15,9 +14,11 @@ from ledger.domain.catalogue import (
 )
 from ledger.domain.contractors import REQUIRED_ATTESTATIONS
 
+Attestation = text(limits.ATTESTATION)
+
 
 class DeclareCeiling(Command):
-    fiscal_year: int = Field(ge=2000, le=2100)
+    fiscal_year: whole(limits.FISCAL_YEAR)  # type: ignore[valid-type]
     prior_year_subsidy_total: Money = Field(description="Last year's social-assistance subsidy total, yuan")
 
 
@@ -25,9 +26,9 @@ class AppropriateFund(Command):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"name": "2026 社会救助工作经费", "source": "work_funds", "fiscal_year": 2026, "amount": "1500000.00"}]}
     )
-    name: Text
+    name: text(limits.FUND_NAME)  # type: ignore[valid-type]
     source: FundSource = Field(description=describe(FundSource))
-    fiscal_year: int = Field(ge=2000, le=2100)
+    fiscal_year: whole(limits.FISCAL_YEAR)  # type: ignore[valid-type]
     amount: Money
 
 
@@ -44,19 +45,21 @@ class RegisterContractor(Command):
             ]
         }
     )
-    name: Text
+    name: text(limits.CONTRACTOR_NAME)  # type: ignore[valid-type]
     contractor_type: ContractorType = Field(description=describe(ContractorType))
-    credit_code: str = Field(min_length=1, max_length=18, description="统一社会信用代码 (unified social credit code)")
-    attestations: list[str] = Field(default_factory=list, description="Conditions attested: " + ", ".join(REQUIRED_ATTESTATIONS))
+    credit_code: text(limits.CREDIT_CODE, min_length=1, description="统一社会信用代码 (unified social credit code)")  # type: ignore[valid-type]
+    attestations: list[Attestation] = members(  # type: ignore[valid-type]
+        limits.ATTESTATIONS, default_factory=list, description="Conditions attested: " + ", ".join(REQUIRED_ATTESTATIONS)
+    )
 
 
 class Attest(Command):
-    attestations: list[str] = Field(min_length=1)
+    attestations: list[Attestation] = members(limits.ATTESTATIONS, min_length=1)  # type: ignore[valid-type]
 
 
 class EnrolWorker(Command):
-    name: Text
-    qualification: Annotated[str, Field(max_length=200)] = ""
+    name: text(limits.WORKER_NAME)  # type: ignore[valid-type]
+    qualification: text(limits.QUALIFICATION) = ""  # type: ignore[valid-type]
 
 
 class RegisterBeneficiary(Command):
@@ -76,11 +79,11 @@ class RegisterBeneficiary(Command):
         }
     )
     national_id: str = Field(min_length=18, max_length=18, description="Kept only as a keyed hash and its last 4 digits")
-    name: Text
-    household_id: Text
+    name: text(limits.BENEFICIARY_NAME)  # type: ignore[valid-type]
+    household_id: text(limits.HOUSEHOLD_ID)  # type: ignore[valid-type]
     category: BeneficiaryCategory = Field(description=describe(BeneficiaryCategory))
-    township: Text
-    village: Text
+    township: text(limits.TOWNSHIP)  # type: ignore[valid-type]
+    village: text(limits.VILLAGE)  # type: ignore[valid-type]
     self_care_level: SelfCareLevel = Field(description=describe(SelfCareLevel))
 
 
@@ -89,7 +92,7 @@ class FindBeneficiary(Command):
 
 
 class AssessNeeds(Command):
-    scores: dict[NeedIndicator, Annotated[int, Field(ge=0, le=10)]] = Field(description="Each of the 10 indicators, 0 to 10: " + describe(NeedIndicator))
+    scores: dict[NeedIndicator, whole(limits.NEED_SCORE)] = Field(description="Each of the 10 indicators, 0 to 10: " + describe(NeedIndicator))  # type: ignore[valid-type]
 
 
 class ChangeCategory(Command):

@@ -4,12 +4,17 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from api.schemas.common import SERVICE_CODES_DESCRIPTION, Command, Note, ServiceCode, Text, describe
+from api.schemas.common import SERVICE_CODES_DESCRIPTION, Command, Moment, Note, ServiceCode, Text, describe, members, text, whole
+from ledger.domain import limits
 from ledger.domain.catalogue import ConfirmationChannel, EvaluationIndicator, EvaluationStage, ReferralChannel, SpotCheckResult
 
-Score = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Score = Annotated[
+    Decimal,
+    Field(ge=0, le=limits.EVALUATION_SCORE_MAX, max_digits=5, decimal_places=limits.EVALUATION_SCORE_PLACES),
+]
+Proof = text(limits.PROOF)
 
 
 class Refer(Command):
@@ -28,9 +33,9 @@ class Refer(Command):
     )
     beneficiary_id: str
     contract_id: str
-    services: list[ServiceCode] = Field(min_length=1, description=SERVICE_CODES_DESCRIPTION)  # type: ignore[valid-type]
+    services: list[ServiceCode] = members(limits.REFERRED_SERVICES, description=SERVICE_CODES_DESCRIPTION)  # type: ignore[valid-type]
     channel: ReferralChannel = Field(description=describe(ReferralChannel))
-    visit_interval_days: int = Field(default=30, gt=0, le=366, description="Expected days between visits")
+    visit_interval_days: whole(limits.VISIT_INTERVAL_DAYS) = Field(default=30, description="Expected days between visits")  # type: ignore[valid-type]
     note: Note
 
 
@@ -53,19 +58,16 @@ class RecordVisit(Command):
     case_id: str
     worker_id: str
     service_code: ServiceCode = Field(description=SERVICE_CODES_DESCRIPTION)  # type: ignore[valid-type]
-    started_at: AwareDatetime = Field(description="With a time zone; stored in UTC")
-    ended_at: AwareDatetime
-    location: str | None = Field(default=None, max_length=500)
-    notes: str | None = Field(default=None, max_length=2000)
-    evidence_hash: str | None = Field(default=None, max_length=200, description="Hash of a photo, signature or check-in record")
+    started_at: Moment = Field(description="With a time zone; stored in UTC")
+    ended_at: Moment
+    location: text(limits.LOCATION) | None = None  # type: ignore[valid-type]
+    notes: text(limits.VISIT_NOTES) | None = None  # type: ignore[valid-type]
+    evidence_hash: text(limits.EVIDENCE_HASH) | None = Field(default=None, description="Hash of a photo, signature or check-in record")  # type: ignore[valid-type]
 
     @field_validator("started_at", "ended_at")
     @classmethod
     def _in_utc(cls, value: datetime) -> datetime:
-        try:
-            return utc(value)
-        except OverflowError:
-            raise ValueError("the time is out of range in UTC") from None
+        return utc(value)  # Moment's bounds keep every accepted time representable in UTC
 
 
 PROOF_DESCRIPTION = (
@@ -76,13 +78,13 @@ PROOF_DESCRIPTION = (
 
 class ConfirmVisit(Command):
     channel: ConfirmationChannel = Field(description=describe(ConfirmationChannel))
-    proof: str | None = Field(default=None, max_length=200, description=PROOF_DESCRIPTION)
+    proof: Proof | None = Field(default=None, description=PROOF_DESCRIPTION)  # type: ignore[valid-type]
 
 
 class DisputeVisit(Command):
     reason: Text
     channel: ConfirmationChannel = Field(default=ConfirmationChannel.FOLLOW_UP_CALL, description=describe(ConfirmationChannel))
-    proof: str | None = Field(default=None, max_length=200, description=PROOF_DESCRIPTION)
+    proof: Proof | None = Field(default=None, description=PROOF_DESCRIPTION)  # type: ignore[valid-type]
 
 
 class SpotCheck(Command):
@@ -91,15 +93,15 @@ class SpotCheck(Command):
 
 
 class PanelMember(Command):
-    name: Text
+    name: text(limits.PANEL_MEMBER_NAME)  # type: ignore[valid-type]
     accountant_title: str | None = Field(default=None, pattern="^(none|junior|intermediate|senior)$", description="Accountant's title, if any")
 
 
 class OpenEvaluation(Command):
     contract_id: str
     stage: EvaluationStage = Field(description=describe(EvaluationStage))
-    panel: list[PanelMember] = Field(default_factory=list, description="An odd number of at least 3, one an accountant of intermediate title or higher")
-    third_party: str | None = Field(default=None, max_length=200, description="A qualified third-party evaluator instead of a panel")
+    panel: list[PanelMember] = members(limits.PANEL, default_factory=list, description="An odd number of at least 3, one an accountant of intermediate title or higher")
+    third_party: text(limits.THIRD_PARTY) | None = Field(default=None, description="A qualified third-party evaluator instead of a panel")  # type: ignore[valid-type]
 
 
 class ScoreEvaluation(Command):
@@ -107,7 +109,7 @@ class ScoreEvaluation(Command):
 
 
 class Conclude(Command):
-    report: Note
+    report: text(limits.REPORT) = ""  # type: ignore[valid-type]
 
 
 class Appeal(Command):

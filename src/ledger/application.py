@@ -19,6 +19,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
+from ledger.domain import limits
 from ledger.domain.actors import Actor
 from ledger.domain.base import LedgerAggregate, utcnow
 from ledger.domain.beneficiaries import Beneficiary, national_id_hash
@@ -206,6 +207,8 @@ class Ledger(Application):
             raise InvalidInput(f"unknown role {role!r}") from None
         if role == Role.SYSTEM.value:
             raise InvalidInput("the system role is not issued to people")
+        limits.TOKEN_SUBJECT.check(subject, "subject")
+        limits.TOKEN_ORGANISATION.check_optional(organisation_id, "organisation")
         if role == Role.CONTRACTOR.value:
             if not organisation_id:
                 raise InvalidInput("a contractor token is bound to one organisation: give --org")

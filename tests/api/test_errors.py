@@ -193,7 +193,7 @@ def test_refusals_by_business_rules_are_409_with_an_error_and_a_detail(client, w
     _conflict(client.post("/visits", json=visit_body(a.case_id, world.b.worker_id), headers=a.token), "Subcontracting")
     _conflict(client.post("/evaluations", json={"contract_id": a.contract_id, "stage": "final", "panel": []}, headers=world.purchaser), "PanelRuleBroken")
     big = contract_body(a.contractor_id, world.fund_id, no="MZ-2026-306")
-    big["lines"][0]["quantity"] = 100_000_000
+    big["lines"][0]["quantity"] = 10_000_000  # the most a line may buy
     _conflict(client.post("/contracts", json=big, headers=world.purchaser), "FundInsufficient")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import uuid
 from datetime import date, datetime, timezone
 from typing import Any
@@ -21,10 +22,12 @@ def utcnow() -> datetime:
 
 
 def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+    # Only 29 February may be missing in the target year; a year past 9999 is an error to raise,
+    # not a day to shift.
+    year = day.year + years
+    if (day.month, day.day) == (2, 29) and not calendar.isleap(year):
+        return day.replace(year=year, day=28)
+    return day.replace(year=year)
 
 
 class LedgerAggregate(Aggregate):

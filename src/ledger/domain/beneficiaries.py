@@ -11,6 +11,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
+from ledger.domain import limits
 from ledger.domain.actors import Actor
 from ledger.domain.base import LedgerAggregate, derived_id
 from ledger.domain.catalogue import (
@@ -28,7 +29,7 @@ from ledger.domain.errors import (
     InvalidScores,
 )
 
-NEED_SCORE_MAX = 10  # each of the 10 indicators is scored 0 (no hardship) to 10 (severe)
+NEED_SCORE_MAX = limits.NEED_SCORE.maximum
 
 
 def normalise_national_id(national_id: str) -> str:
@@ -69,6 +70,10 @@ class Beneficiary(LedgerAggregate):
         by: Actor,
     ) -> "Beneficiary":
         clear = normalise_national_id(national_id)
+        limits.BENEFICIARY_NAME.check(name, "name")
+        limits.HOUSEHOLD_ID.check(household_id, "household id")
+        limits.TOWNSHIP.check(township, "township")
+        limits.VILLAGE.check(village, "village")
         return cls(
             national_id_hash=national_id_hash(clear, id_hash_key),
             national_id_last4=clear[-4:],
@@ -125,6 +130,7 @@ class Beneficiary(LedgerAggregate):
 
     def change_category(self, category: str, direction: str, reason: str, by: Actor) -> None:
         """Raise (调增) moves to a deeper-need category, lower (调减) to a lighter one."""
+        limits.REASON.check(reason, "reason")
         self.check_active()
         new = BeneficiaryCategory(_enum(BeneficiaryCategory, category, "category"))
         old = BeneficiaryCategory(self.category)
@@ -149,6 +155,7 @@ class Beneficiary(LedgerAggregate):
         self.self_care_level = self_care_level
 
     def deregister(self, reason: str, note: str, by: Actor) -> None:
+        limits.NOTE.check(note, "note")
         self.check_active()
         self._deregistered(reason=_enum(DeregistrationReason, reason, "deregistration reason"), note=note, by=by)
 

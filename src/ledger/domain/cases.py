@@ -6,6 +6,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
+from ledger.domain import limits
 from ledger.domain.actors import Actor
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.catalogue import SERVICES, ReferralChannel
@@ -31,8 +32,9 @@ class Case(LedgerAggregate):
         note: str,
         by: Actor,
     ) -> "Case":
-        if not services:
-            raise InvalidInput("refer the case for at least one service")
+        limits.REFERRED_SERVICES.check(services, "services")
+        limits.VISIT_INTERVAL_DAYS.check(visit_interval_days, "visit interval in days")
+        limits.NOTE.check(note, "note")
         for code in services:
             if code not in SERVICES:
                 raise UnknownServiceItem(f"{code!r} is not in the service catalogue")
@@ -40,8 +42,6 @@ class Case(LedgerAggregate):
             channel = ReferralChannel(channel).value
         except ValueError:
             raise InvalidInput(f"unknown referral channel {channel!r}") from None
-        if visit_interval_days <= 0:
-            raise InvalidInput("the expected visit interval is a positive number of days")
         return cls(
             beneficiary_id=beneficiary_id,
             contract_id=contract_id,
@@ -108,6 +108,7 @@ class Case(LedgerAggregate):
 
     def decline(self, reason: str, by: Actor) -> None:
         self._require(REFERRED)
+        limits.REASON.check(reason, "reason")
         if not reason.strip():
             raise InvalidInput("a decline needs a reason")
         self._declined(reason=reason, by=by)
@@ -119,6 +120,7 @@ class Case(LedgerAggregate):
 
     def withdraw(self, reason: str, by: Actor) -> None:
         self._require(REFERRED, ACCEPTED)
+        limits.REASON.check(reason, "reason")
         self._withdrawn(reason=reason, previous=self.status, by=by)
 
     @event("Withdrawn")
@@ -128,6 +130,7 @@ class Case(LedgerAggregate):
 
     def close(self, reason: str, by: Actor) -> None:
         self._require(ACCEPTED)
+        limits.REASON.check(reason, "reason")
         self._closed(reason=reason, by=by)
 
     @event("Closed")

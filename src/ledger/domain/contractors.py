@@ -8,6 +8,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
+from ledger.domain import limits
 from ledger.domain.actors import Actor
 from ledger.domain.base import LedgerAggregate, add_years, derived_id, utcnow
 from ledger.domain.catalogue import ContractorType
@@ -44,6 +45,9 @@ class Contractor(LedgerAggregate):
 
     @classmethod
     def register(cls, name: str, contractor_type: str, credit_code: str, attestations: list[str], by: Actor) -> "Contractor":
+        limits.CONTRACTOR_NAME.check(name, "name")
+        limits.CREDIT_CODE.check(credit_code, "credit code")
+        limits.ATTESTATIONS.check(attestations, "attestations")
         try:
             kind = ContractorType(contractor_type)
         except ValueError:
@@ -95,6 +99,7 @@ class Contractor(LedgerAggregate):
             )
 
     def attest(self, attestations: list[str], by: Actor) -> None:
+        limits.ATTESTATIONS.check(attestations, "attestations")
         unknown = sorted(set(attestations) - set(REQUIRED_ATTESTATIONS))
         if unknown:
             raise InvalidInput(f"unknown attestations: {', '.join(unknown)}")
@@ -105,6 +110,7 @@ class Contractor(LedgerAggregate):
         self.attestations = sorted(set(self.attestations) | set(attestations))
 
     def suspend(self, reason: str, by: Actor) -> None:
+        limits.REASON.check(reason, "reason")
         if self.suspended:
             raise ContractStateConflict("the contractor is already suspended")
         self._suspended(reason=reason, by=by)
@@ -125,6 +131,7 @@ class Contractor(LedgerAggregate):
         self.suspension_reason = None
 
     def debar(self, reason: str, policy: Policy, by: Actor, at: datetime | None = None) -> None:
+        limits.DEBARMENT_REASON.check(reason, "reason")
         until = add_years((at or utcnow()).date(), policy.debarment_years)
         self._debarred(reason=reason, until=datetime(until.year, until.month, until.day, tzinfo=(at or utcnow()).tzinfo), by=by)
 
@@ -135,6 +142,8 @@ class Contractor(LedgerAggregate):
 
     # --- workers --------------------------------------------------------------------------
     def enrol_worker(self, worker_id: str, name: str, qualification: str, by: Actor) -> None:
+        limits.WORKER_NAME.check(name, "name")
+        limits.QUALIFICATION.check(qualification, "qualification")
         if worker_id in self.workers and self.workers[worker_id]["enrolled"]:
             raise WorkerAlreadyEnrolled(f"worker {worker_id} is already enrolled")
         self._worker_enrolled(worker_id=worker_id, name=name, qualification=qualification, by=by)
@@ -144,6 +153,7 @@ class Contractor(LedgerAggregate):
         self.workers[worker_id] = {"name": name, "qualification": qualification, "enrolled": True}
 
     def remove_worker(self, worker_id: str, reason: str, policy: Policy, by: Actor) -> None:
+        limits.REASON.check(reason, "reason")
         if not self.has_worker(worker_id):
             raise WorkerNotFound(f"no enrolled worker {worker_id}")
         self.check_ratio(len(self.enrolled_workers) - 1, self.caseload_demand(policy), removing=True)

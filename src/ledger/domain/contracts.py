@@ -9,6 +9,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
+from ledger.domain import limits
 from ledger.domain.actors import Actor
 from ledger.domain.base import LedgerAggregate, add_years
 from ledger.domain.catalogue import (
@@ -57,9 +58,7 @@ def _normalise_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if code in seen:
             raise InvalidContractTerms(f"service {code} appears on two lines")
         seen.add(code)
-        quantity = int(line["quantity"])
-        if quantity <= 0:
-            raise InvalidContractTerms(f"line {code}: quantity must be positive")
+        quantity = limits.QUANTITY.check(line["quantity"], f"line {code}: quantity")
         out.append({"service_code": code, "quantity": quantity, "unit_price": positive_money(line["unit_price"])})
     return out
 
@@ -73,9 +72,9 @@ def _normalise_milestones(milestones: list[dict[str, Any]], lines: list[dict[str
         except ValueError:
             raise InvalidContractTerms(f"unknown milestone kind {m['kind']!r}") from None
         item: dict[str, Any] = {
-            "milestone_id": str(m.get("milestone_id") or uuid.uuid4()),
+            "milestone_id": limits.MILESTONE_ID.check_optional(m.get("milestone_id"), "milestone id") or str(uuid.uuid4()),
             "kind": kind.value,
-            "title": m.get("title") or kind.label.en,  # type: ignore[attr-defined]
+            "title": limits.MILESTONE_TITLE.check_optional(m.get("title"), "milestone title") or kind.label.en,  # type: ignore[attr-defined]
             "service_code": None,
             "quantity": None,
             "stage": None,
@@ -87,9 +86,9 @@ def _normalise_milestones(milestones: list[dict[str, Any]], lines: list[dict[str
             code = m.get("service_code")
             if code is not None and code not in contracted:
                 raise InvalidContractTerms(f"milestone counts {code}, which is not a service line")
-            if not m.get("quantity") or int(m["quantity"]) <= 0:
+            if m.get("quantity") is None:
                 raise InvalidContractTerms("a service-volume milestone needs a positive quantity")
-            item.update(service_code=code, quantity=int(m["quantity"]))
+            item.update(service_code=code, quantity=limits.QUANTITY.check(m["quantity"], "milestone quantity"))
         elif kind is MilestoneKind.EVALUATION_PASSED:
             try:
                 item["stage"] = EvaluationStage(m.get("stage")).value
@@ -100,6 +99,7 @@ def _normalise_milestones(milestones: list[dict[str, Any]], lines: list[dict[str
             if due is None:
                 raise InvalidContractTerms("a date milestone needs a due date")
             due = due if isinstance(due, date) else date.fromisoformat(str(due))
+            limits.check_day(due, "due date")
             if not start <= due <= end:
                 raise InvalidContractTerms("a date milestone must fall within the term")
             item["due_date"] = due
@@ -118,7 +118,7 @@ def _normalise_tranches(tranches: list[dict[str, Any]], milestones: list[dict[st
             raise InvalidContractTerms(f"tranche tied to unknown milestone {t['milestone_id']}")
         out.append(
             {
-                "tranche_id": str(t.get("tranche_id") or uuid.uuid4()),
+                "tranche_id": limits.TRANCHE_ID.check_optional(t.get("tranche_id"), "tranche id") or str(uuid.uuid4()),
                 "milestone_id": t["milestone_id"],
                 "amount": positive_money(t["amount"]),
                 "status": PENDING,
@@ -160,12 +160,19 @@ class Contract(LedgerAggregate):
             method = ProcurementMethod(procurement_method)
         except ValueError:
             raise InvalidInput(f"unknown procurement method {procurement_method!r}") from None
+        limits.CONTRACT_NO.check(contract_no, "contract number")
+        limits.CONTRACT_TITLE.check(title, "title")
+        limits.check_day(start_date, "start date")
+        limits.check_day(end_date, "end date")
+        limits.SERVICE_LINES.check(lines, "lines")
+        limits.MILESTONES.check(milestones, "milestones")
+        limits.TRANCHES.check(tranches, "tranches")
         if end_date <= start_date:
             raise InvalidPeriod("the term must end after it starts")
         if end_date > add_years(start_date, policy.max_term_years):
             raise TermTooLong(f"the term may last at most {policy.max_term_years} years")
         norm_lines = _normalise_lines(lines)
-        budget = sum((line["quantity"] * line["unit_price"] for line in norm_lines), Decimal("0.00"))
+        budget = limits.check_yuan(sum((line["quantity"] * line["unit_price"] for line in norm_lines), Decimal("0.00")), "the budget")
         norm_milestones = _normalise_milestones(milestones, norm_lines, start_date, end_date)
         norm_tranches = _normalise_tranches(tranches, norm_milestones, budget)
         return cls(
@@ -374,6 +381,7 @@ class Contract(LedgerAggregate):
         t["withheld_amount"] = withheld
 
     def reduce_tranche(self, tranche_id: str, amount: Decimal, reason: str, by: Actor) -> None:
+        limits.REASON.check(reason, "reason")
         t = self._tranche(tranche_id)
         self._check_open_tranche(t)
         amount = positive_money(amount)
@@ -387,6 +395,7 @@ class Contract(LedgerAggregate):
         self.tranches[tranche_id]["reductions"].append({"amount": amount, "reason": reason})
 
     def withhold_tranche(self, tranche_id: str, reason: str, by: Actor) -> None:
+        limits.REASON.check(reason, "reason")
         t = self._tranche(tranche_id)
         self._check_open_tranche(t)
         self._tranche_withheld(tranche_id=tranche_id, amount=money(t["amount"]), reason=reason, by=by)
@@ -399,6 +408,7 @@ class Contract(LedgerAggregate):
 
     # --- life cycle -----------------------------------------------------------------------
     def suspend(self, reason: str, by: Actor) -> None:
+        limits.REASON.check(reason, "reason")
         self.check_active()
         self._suspended(reason=reason, by=by)
 
@@ -418,6 +428,7 @@ class Contract(LedgerAggregate):
         self.status_reason = None
 
     def terminate(self, reason: str, note: str, by: Actor) -> None:
+        limits.NOTE.check(note, "note")
         if self.status not in (ACTIVE, SUSPENDED):
             raise ContractStateConflict(f"contract {self.contract_no} is {self.status}")
         try:
@@ -433,6 +444,7 @@ class Contract(LedgerAggregate):
 
     def accept(self, policy: Policy, note: str, by: Actor) -> None:
         """验收: only after a concluded final evaluation with a passing grade and no appeal pending."""
+        limits.NOTE.check(note, "note")
         self.check_active()
         finals = [e for e in self.evaluations.values() if e["stage"] == EvaluationStage.FINAL.value and e["concluded"]]
         if any(e["appeal"] == "pending" for e in finals):

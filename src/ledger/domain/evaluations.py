@@ -7,6 +7,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
+from ledger.domain import limits
 from ledger.domain.actors import Actor
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.catalogue import EvaluationStage
@@ -58,6 +59,10 @@ class Evaluation(LedgerAggregate):
             stage = EvaluationStage(stage).value
         except ValueError:
             raise InvalidInput(f"unknown evaluation stage {stage!r}") from None
+        limits.PANEL.check(panel, "panel")
+        for member in panel:
+            limits.PANEL_MEMBER_NAME.check(member["name"], "a panel member's name")
+        limits.THIRD_PARTY.check_optional(third_party, "third party")
         check_panel(panel, third_party, policy)
         members = [{"name": m["name"], "accountant_title": m.get("accountant_title")} for m in panel]
         weights = {str(k): int(v) for k, v in policy.evaluation_weights.items()}
@@ -109,8 +114,8 @@ class Evaluation(LedgerAggregate):
         out = {}
         for k, v in scores.items():
             value = Decimal(str(v))
-            if not Decimal(0) <= value <= Decimal(100):
-                raise InvalidScores(f"{k}: scores run from 0 to 100")
+            if not value.is_finite() or not 0 <= value <= limits.EVALUATION_SCORE_MAX:
+                raise InvalidScores(f"{k}: scores run from 0 to {limits.EVALUATION_SCORE_MAX}")
             out[k] = value.quantize(Decimal("0.01"))
         return out
 
@@ -123,6 +128,7 @@ class Evaluation(LedgerAggregate):
         self.scores.update(scores)
 
     def conclude(self, report: str, policy: Policy, by: Actor) -> tuple[Decimal, str]:
+        limits.REPORT.check(report, "report")
         self._require(OPEN)
         missing = sorted(set(self.weights) - set(self.scores))
         if missing:
@@ -142,6 +148,7 @@ class Evaluation(LedgerAggregate):
         if self.status == FINAL:
             raise AppealAlreadyResolved("the appeal was resolved; the review is final")
         self._require(CONCLUDED)
+        limits.REASON.check(reason, "reason")
         if not reason.strip():
             raise InvalidInput("an appeal needs a reason")
         self._appealed(reason=reason, by=by)
@@ -153,6 +160,7 @@ class Evaluation(LedgerAggregate):
 
     def resolve_appeal(self, upheld: bool, revised_scores: dict[str, Any] | None, note: str, policy: Policy, by: Actor) -> tuple[Decimal, str]:
         """Upheld: the appeal succeeds and revised scores replace the panel's. The review is final."""
+        limits.NOTE.check(note, "note")
         if self.status == FINAL:
             raise AppealAlreadyResolved()
         self._require(APPEALED)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from eventsourcing.domain import event
 
+from ledger.domain import limits
 from ledger.domain.actors import Actor
 from ledger.domain.base import LedgerAggregate, derived_id
 from ledger.domain.catalogue import FORBIDDEN_FUND_SOURCES, FundSource
@@ -28,6 +29,7 @@ class PurchaseCeiling(LedgerAggregate):
 
     @classmethod
     def declare(cls, fiscal_year: int, prior_year_subsidy_total: Decimal, policy: Policy, by: Actor) -> "PurchaseCeiling":
+        limits.FISCAL_YEAR.check(fiscal_year, "fiscal year")
         total = positive_money(prior_year_subsidy_total)
         ceiling = (total * policy.purchase_cap_rate).quantize(Decimal("0.01"))
         return cls(fiscal_year=fiscal_year, prior_year_subsidy_total=total, ceiling=ceiling, by=by)
@@ -57,6 +59,8 @@ class PurchaseCeiling(LedgerAggregate):
 class Fund(LedgerAggregate):
     @classmethod
     def appropriate(cls, name: str, source: str, fiscal_year: int, amount: Decimal, by: Actor) -> "Fund":
+        limits.FUND_NAME.check(name, "fund name")
+        limits.FISCAL_YEAR.check(fiscal_year, "fiscal year")
         try:
             src = FundSource(source)
         except ValueError:

@@ -3,6 +3,11 @@
 The API schemas, the aggregates and the read-model columns all derive from these, so whatever a
 command accepts always fits where it goes: a text fits its column, an integer fits a 32-bit column,
 money fits a 64-bit count of fen, a date is one every store and every timezone can represent.
+
+Texts keep the length the API allowed before these limits existed, so nothing a client could send
+before is refused now; the read-model columns widen to match (migration 0003_limits), which also
+lets a projection stalled on such a text go on once migrated. Bounds that did not exist before
+(lists, quantities, dates, money, control characters) are new and realistic.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
+from typing import TypeVar
 
 from ledger.domain.errors import InvalidInput
 
@@ -43,6 +49,9 @@ class TextLimit:
             raise InvalidText(f"{what} must not contain control characters")
         return value
 
+    def check_optional(self, value: str | None, what: str = "text") -> str | None:
+        return None if value is None else self.check(value, what)
+
 
 @dataclass(frozen=True)
 class IntRange:
@@ -55,6 +64,22 @@ class IntRange:
         return value
 
 
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class ListLimit:
+    """A list of min_items..max_items members."""
+
+    max_items: int
+    min_items: int = 0
+
+    def check(self, items: list[Item], what: str = "list") -> list[Item]:
+        if not isinstance(items, list | tuple) or not self.min_items <= len(items) <= self.max_items:
+            raise OutOfRange(f"{what} must have {self.min_items} to {self.max_items} members")
+        return list(items)
+
+
 # --- dates and times: every store and every timezone offset can represent these -------------
 EARLIEST_DAY = date(2000, 1, 1)
 LATEST_DAY = date(2099, 12, 31)
@@ -64,13 +89,13 @@ FISCAL_YEAR = IntRange(EARLIEST_DAY.year, LATEST_DAY.year)
 
 
 def check_day(value: date, what: str = "date") -> date:
-    if not EARLIEST_DAY <= value <= LATEST_DAY:
+    if isinstance(value, datetime) or not isinstance(value, date) or not EARLIEST_DAY <= value <= LATEST_DAY:
         raise OutOfRange(f"{what} must fall between {EARLIEST_DAY} and {LATEST_DAY}")
     return value
 
 
 def check_time(value: datetime, what: str = "time") -> datetime:
-    if value.tzinfo is None:
+    if not isinstance(value, datetime) or value.tzinfo is None:
         raise OutOfRange(f"{what} must carry a time zone")
     if not EARLIEST_TIME <= value <= LATEST_TIME:
         raise OutOfRange(f"{what} must fall between {EARLIEST_TIME.isoformat()} and {LATEST_TIME.isoformat()}")
@@ -84,3 +109,68 @@ POSITION = IntRange(0, 2**63 - 1)
 MAX_YUAN = Decimal("999999999999.99")  # under a trillion yuan; 14 digits
 MONEY_MAX_DIGITS = 14
 MONEY_PLACES = 2
+
+
+
+def check_yuan(value: Decimal, what: str = "amount") -> Decimal:
+    if not -MAX_YUAN <= value <= MAX_YUAN:
+        raise OutOfRange(f"{what} must not exceed {MAX_YUAN} yuan")
+    return value
+
+
+# --- names of people and organisations ------------------------------------------------------
+FUND_NAME = TextLimit(500)
+CONTRACTOR_NAME = TextLimit(500)
+WORKER_NAME = TextLimit(500)
+BENEFICIARY_NAME = TextLimit(500)
+PANEL_MEMBER_NAME = TextLimit(500)
+THIRD_PARTY = TextLimit(200)
+# Token holders, as the command line issues them; the audit trail records both.
+TOKEN_SUBJECT = TextLimit(200)
+TOKEN_ORGANISATION = TextLimit(200)
+
+# --- codes and places -----------------------------------------------------------------------
+CONTRACT_NO = TextLimit(500)
+CREDIT_CODE = TextLimit(18, min_length=0)  # 统一社会信用代码 has 18; a natural person may have none
+HOUSEHOLD_ID = TextLimit(500)
+TOWNSHIP = TextLimit(500)
+VILLAGE = TextLimit(500)
+ATTESTATION = TextLimit(64)
+IDEMPOTENCY_KEY = TextLimit(200)
+
+# --- titles and free text -------------------------------------------------------------------
+CONTRACT_TITLE = TextLimit(500)
+REASON = TextLimit(500)
+NOTE = TextLimit(2000, min_length=0)
+# A debarment for fraud quotes the contract's number and the termination note.
+DEBARMENT_REASON = TextLimit(CONTRACT_NO.max_length + NOTE.max_length + 100)
+REPORT = TextLimit(2000, min_length=0)
+QUALIFICATION = TextLimit(200, min_length=0)
+PROOF = TextLimit(200, min_length=0)  # a reference to the beneficiary's own proof of a visit
+
+# --- visits ---------------------------------------------------------------------------------
+LOCATION = TextLimit(500, min_length=0)
+VISIT_NOTES = TextLimit(2000, min_length=0)
+EVIDENCE_HASH = TextLimit(200, min_length=0)
+
+# --- contracts ------------------------------------------------------------------------------
+MILESTONE_ID = TextLimit(64)
+MILESTONE_TITLE = TextLimit(200)
+TRANCHE_ID = TextLimit(64)
+# Visits a line buys or a milestone counts: a city's whole programme stays far below this, and
+# it fits a 32-bit column with room for the sums the read models keep.
+QUANTITY = IntRange(1, 10_000_000)
+VISIT_INTERVAL_DAYS = IntRange(1, 366)
+
+# --- scores ---------------------------------------------------------------------------------
+NEED_SCORE = IntRange(0, 10)  # each need indicator: 0 (no hardship) to 10 (severe)
+EVALUATION_SCORE_MAX = Decimal(100)  # each evaluation indicator: 0 to 100, 2 places
+EVALUATION_SCORE_PLACES = 2
+
+# --- list sizes -----------------------------------------------------------------------------
+SERVICE_LINES = ListLimit(50, min_items=1)  # one line per catalogue item (42 today)
+MILESTONES = ListLimit(50)
+TRANCHES = ListLimit(50)
+PANEL = ListLimit(25)  # the panel rule asks an odd number of at least 3
+ATTESTATIONS = ListLimit(20)
+REFERRED_SERVICES = ListLimit(50, min_items=1)

@@ -9,6 +9,7 @@ from fractions import Fraction
 from ledger.domain.catalogue import EvaluationIndicator as I
 from ledger.domain.catalogue import Grade, SelfCareLevel
 from ledger.domain.errors import InvalidAmount
+from ledger.domain.limits import check_yuan
 
 
 def _default_weights() -> dict[str, int]:
@@ -84,7 +85,7 @@ def money(value: Decimal | str | int) -> Decimal:
         exact = False
     if not exact:
         raise InvalidAmount(f"{value} is not an amount in yuan with at most 2 decimal places")
-    return amount.quantize(Decimal("0.01"))
+    return check_yuan(amount.quantize(Decimal("0.01")))
 
 
 def positive_money(value: Decimal | str | int) -> Decimal:

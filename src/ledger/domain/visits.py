@@ -11,6 +11,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
+from ledger.domain import limits
 from ledger.domain.actors import Actor
 from ledger.domain.base import LedgerAggregate, utcnow
 from ledger.domain.catalogue import FOLLOW_UP_CHANNELS, ConfirmationChannel, Role, SpotCheckResult
@@ -41,6 +42,11 @@ class Visit(LedgerAggregate):
     ) -> "Visit":
         if started_at.tzinfo is None or ended_at.tzinfo is None:
             raise InvalidPeriod("visit times must carry a time zone")
+        limits.check_time(started_at, "start")
+        limits.check_time(ended_at, "end")
+        limits.LOCATION.check_optional(location, "location")
+        limits.VISIT_NOTES.check_optional(notes, "notes")
+        limits.EVIDENCE_HASH.check_optional(evidence_hash, "evidence hash")
         if ended_at <= started_at:
             raise InvalidPeriod("a visit must end after it starts")
         if ended_at > utcnow() + CLOCK_SKEW:
@@ -118,6 +124,8 @@ class Visit(LedgerAggregate):
             how = ConfirmationChannel(channel)
         except ValueError:
             raise InvalidInput(f"unknown confirmation channel {channel!r}") from None
+        if proof is not None:
+            limits.PROOF.check(proof, "proof")
         if how in FOLLOW_UP_CHANNELS:
             if by.role != Role.PURCHASER.value:
                 raise ConfirmationNotAllowed(f"a {how.value} is the purchaser's follow-up (回访); a contractor hands in the beneficiary's own proof")
@@ -143,6 +151,7 @@ class Visit(LedgerAggregate):
     def dispute(self, reason: str, channel: str, by: Actor, proof: str | None = None) -> None:
         if by.is_contractor:
             raise ConfirmationNotAllowed("a contractor does not dispute its own visit: it voids it, with a reason")
+        limits.REASON.check(reason, "reason")
         self._check_not_voided()
         if self.confirmation == "disputed":
             raise VisitStateConflict("the visit is already disputed")
@@ -167,6 +176,7 @@ class Visit(LedgerAggregate):
     def void(self, reason: str, by: Actor) -> None:
         """A correction is a new event: the visit stays in the record, marked void."""
         self._check_not_voided()
+        limits.REASON.check(reason, "reason")
         if not reason.strip():
             raise InvalidInput("a void needs a reason")
         self._voided(
@@ -184,6 +194,7 @@ class Visit(LedgerAggregate):
         self.counts = False
 
     def record_spot_check(self, result: str, note: str, by: Actor) -> None:
+        limits.NOTE.check(note, "note")
         try:
             outcome = SpotCheckResult(result)
         except ValueError:
