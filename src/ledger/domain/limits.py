@@ -84,3 +84,8 @@ POSITION = IntRange(0, 2**63 - 1)
 MAX_YUAN = Decimal("999999999999.99")  # under a trillion yuan; 14 digits
 MONEY_MAX_DIGITS = 14
 MONEY_PLACES = 2
+
+# --- read queries: a filter or id in a URL is never longer than the widest column it is compared
+# with, and follows the same rule on control characters (as a JSON Schema pattern for the API) --
+QUERY_TEXT = TextLimit(200)
+PRINTABLE_PATTERN = f"^[^{CONTROL_CHARACTERS.pattern[1:-1]}]*$"
