@@ -113,6 +113,9 @@ def _projections_rebuild(args: argparse.Namespace) -> int:
                 done = Rebuilder(read_side.ledger, read_side.engine).rebuild(name, print_progress)
             except ValueError as e:
                 raise CommandFailed(str(e)) from None
+            except LedgerError as e:  # an event it cannot apply: end the progress line first
+                print(file=sys.stderr)
+                raise CommandFailed(f"{e.code}: {e.detail}") from None
             print(f"\nrebuilt {name} from {done} events", file=sys.stderr)
     return 0
 
