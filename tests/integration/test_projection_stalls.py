@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from ledger.application import Ledger
 from projections.readside import ReadSide
@@ -26,6 +26,7 @@ from projections.store import make_engine, migrate
 from projections.tables import LIVE
 from tests.integration.helpers import PURCHASER, World
 from tests.integration.test_projection_crashes import assert_equal_to_rebuild, audit_positions, dump, notification_ids
+from tests.schema_faults import narrow_column, widen_column
 
 LEDGER_SCRIPT = Path(sys.executable).with_name("ledger")
 NARROW = 20  # characters the worker-name column holds while "broken"
@@ -42,30 +43,6 @@ def engine(settings) -> Iterator[Engine]:
         engine.dispose()
 
 
-def narrow_worker_names(engine: Engine) -> None:
-    """A schema that cannot hold a value the ledger accepted: PostgreSQL truncation, or on SQLite
-    (which does not enforce lengths) a trigger that refuses the same."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"ALTER TABLE caseload_workers ALTER COLUMN name TYPE varchar({NARROW})"))
-        else:
-            conn.execute(
-                text(
-                    "CREATE TRIGGER narrow_worker_names BEFORE INSERT ON caseload_workers "
-                    f"WHEN length(NEW.name) > {NARROW} BEGIN SELECT RAISE(ABORT, 'value too long for name'); END"
-                )
-            )
-
-
-def widen_worker_names(engine: Engine) -> None:
-    """The fix an operator deploys: a migration that makes the column fit again."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE caseload_workers ALTER COLUMN name TYPE varchar(200)"))
-        else:
-            conn.execute(text("DROP TRIGGER narrow_worker_names"))
-
-
 def stall_of(runner: ProjectionRunner, name: str) -> Stall:
     stall = runner.progress()[name].stall
     assert stall is not None, runner.progress()[name]
@@ -77,7 +54,7 @@ def until(moment: datetime) -> None:
 
 
 def test_a_projection_that_cannot_apply_an_event_stops_alone_and_resumes_once_the_schema_is_fixed(ledger: Ledger, engine: Engine) -> None:
-    narrow_worker_names(engine)
+    narrow_column(engine, "caseload_workers", "name", NARROW)
     world = World.build(ledger, workers=2)
     enrolled = ledger.enrol_worker(world.contractor, world.org.contractor_id, name=LONG_NAME, qualification="carer")
     bad_position = enrolled.position
@@ -137,7 +114,7 @@ def test_a_projection_that_cannot_apply_an_event_stops_alone_and_resumes_once_th
     assert all(isinstance(r, ProjectionStalled) and f"position {bad_position}" in str(r) for r in reports)
 
     # The fix is a schema change, not an edit of the log: the next retry resumes by itself.
-    widen_worker_names(engine)
+    widen_column(engine, "caseload_workers", "name", 200)
     until(stall_of(runner, "caseload").retry_at)
     runner.run_until_idle()
     resumed = runner.progress()["caseload"]
