@@ -4,6 +4,7 @@ and the rows end equal to a clean rebuild."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -160,6 +161,9 @@ def test_a_rebuild_that_meets_an_event_it_cannot_apply_fails_clearly_and_leaves_
     # The live runner stalls on it too; a fixed handler (here: one that shortens the name) resumes it.
     runner.run_until_idle()
     assert stall_of(runner, "caseload").position == bad_position
+    shown = subprocess.run([str(LEDGER_SCRIPT), "projections", "status"], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    caseload_shown = next(p for p in json.loads(shown.stdout)["projections"] if p["name"] == "caseload")
+    assert caseload_shown["state"] == "stalled" and caseload_shown["stalled"]["position"] == bad_position, shown.stdout
     caseload = next(p for p in runner.projections if p.name == "caseload")
     broken = caseload.handlers["Contractor.WorkerEnrolled"]
 
