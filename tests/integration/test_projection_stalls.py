@@ -176,3 +176,35 @@ def test_a_rebuild_that_meets_an_event_it_cannot_apply_fails_clearly_and_leaves_
     runner.run_until_idle()
     assert runner.progress()["caseload"].stall is None and runner.positions() == {n: ledger.head() for n in NAMES}
     assert audit_positions(engine) == notification_ids(ledger)
+
+
+def unreachable_store(engine: Engine, tmp_path: Path) -> Engine:
+    """The same kind of store where none answers: a closed port, or a folder that does not exist."""
+    if engine.dialect.name == "postgresql":
+        return make_engine(engine.url.set(port=1).render_as_string(hide_password=False))
+    return make_engine(f"sqlite:///{tmp_path}/missing/ledger.db")
+
+
+def test_a_store_that_does_not_answer_is_an_outage_reported_once_not_a_stall(ledger: Ledger, engine: Engine, tmp_path: Path) -> None:
+    World.build(ledger, workers=1)
+    reports: list[Exception] = []
+    read_side = ReadSide(ledger, engine, interval=0.02, on_error=reports.append)
+    read_side.runner.ensure_positions()
+    good, dead = read_side.runner.engine, unreachable_store(engine, tmp_path)
+    read_side.runner.engine = dead
+    thread = threading.Thread(target=read_side.run_forever)
+    thread.start()
+    try:
+        time.sleep(1.5)  # some 75 rounds at the base interval; the pauses double instead
+        assert len(reports) == 1, reports  # once when it starts, not every round
+        read_side.runner.engine = good  # the store is back
+        deadline = time.monotonic() + 10
+        while read_side.runner.positions() != {n: ledger.head() for n in NAMES} and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        read_side.stop()
+        thread.join(timeout=10)
+        dead.dispose()
+    assert read_side.runner.positions() == {n: ledger.head() for n in NAMES}
+    assert all(p.stall is None for p in read_side.runner.progress().values())
+    assert len(reports) == 1
