@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any
 
@@ -80,18 +81,7 @@ class ReadSide:
 
     def _stalled(self, name: str, stall: Stall) -> None:
         """Once per attempt: the pauses between attempts keep this from flooding the log."""
-        self._report(
-            ProjectionStalled(name, stall),
-            "projection_stalled",
-            projection=name,
-            position=stall.position,
-            event_type=stall.event_type,
-            aggregate_id=stall.aggregate_id,
-            error=stall.error,
-            message=stall.message,
-            attempts=stall.attempts,
-            retry_at=stall.retry_at.isoformat(),
-        )
+        self._report(ProjectionStalled(name, stall), "projection_stalled", projection=name, **asdict(stall))
 
     def _report(self, exc: Exception, event: str, **fields: Any) -> None:
         if self.on_error is not None:
@@ -149,18 +139,7 @@ class ReadSide:
             "lag_events": behind,
             "lag_seconds": lag_seconds,
             "event_time": state.event_time,
-            "stalled": None
-            if stall is None
-            else {
-                "position": stall.position,
-                "event_type": stall.event_type,
-                "aggregate_id": stall.aggregate_id,
-                "error": stall.error,
-                "message": stall.message,
-                "since": stall.since,
-                "attempts": stall.attempts,
-                "retry_at": stall.retry_at,
-            },
+            "stalled": asdict(stall) if stall else None,
         }
 
     def readiness(self, max_lag_seconds: float) -> tuple[bool, dict[str, Any]]:

@@ -31,21 +31,11 @@ from projections.base import Projection
 from projections.caseload import Caseload
 from projections.fulfilment import Fulfilment
 from projections.funds import FundUsage
-from projections.stalls import EventFailed, ProjectionStalled, Stall, backoff_seconds, error_message, error_name, event_type_of, is_outage
+from projections.stalls import NO_STALL, EventFailed, ProjectionStalled, Stall, backoff_seconds, error_message, error_name, event_type_of, is_outage, utc
 from projections.tables import LIVE, Tables, define
 
 PROJECTIONS: tuple[type[Projection], ...] = (AuditTrail, Caseload, Fulfilment, FundUsage)
 NAMES = tuple(p.name for p in PROJECTIONS)
-NO_STALL = {
-    "stalled_position": None,
-    "stalled_event_type": None,
-    "stalled_aggregate_id": None,
-    "stalled_error": None,
-    "stalled_message": None,
-    "stalled_since": None,
-    "retry_at": None,
-    "attempts": 0,
-}
 
 
 class ClaimLost(Exception):
@@ -64,13 +54,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite gives times back without their zone; they were written in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
-
-
 @dataclass(frozen=True)
 class Progress:
     """Where a projection stands: its position, the time of its last event, and its stall if any."""
@@ -82,19 +65,7 @@ class Progress:
 
     @classmethod
     def of(cls, row: Any) -> "Progress":
-        stall = None
-        if row.stalled_position is not None:
-            stall = Stall(
-                position=row.stalled_position,
-                event_type=row.stalled_event_type,
-                aggregate_id=row.stalled_aggregate_id,
-                error=row.stalled_error,
-                message=row.stalled_message,
-                since=_utc(row.stalled_since),  # type: ignore[arg-type]
-                attempts=row.attempts,
-                retry_at=_utc(row.retry_at),  # type: ignore[arg-type]
-            )
-        return cls(row.position, _utc(row.event_time), row.attempts, stall)
+        return cls(row.position, utc(row.event_time), row.attempts, Stall.of(row))
 
 
 class _Batch:
@@ -242,17 +213,7 @@ class ProjectionRunner:
             recorded = conn.execute(
                 update(p)
                 .where(p.c.name == projection.name, p.c.position == state.position, p.c.attempts == state.attempts)
-                .values(
-                    stalled_position=stall.position,
-                    stalled_event_type=stall.event_type,
-                    stalled_aggregate_id=stall.aggregate_id,
-                    stalled_error=stall.error,
-                    stalled_message=stall.message,
-                    stalled_since=stall.since,
-                    retry_at=stall.retry_at,
-                    attempts=stall.attempts,
-                    updated_at=now,
-                )
+                .values(**stall.columns(), updated_at=now)
             )
         if recorded.rowcount == 1:  # else a racing runner recorded this attempt or moved on
             self.on_stall(projection.name, stall)

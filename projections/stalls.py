@@ -4,7 +4,7 @@ failures are the store's (an outage: back off, record nothing) rather than the e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import eventsourcing.persistence as es
@@ -30,6 +30,36 @@ class Stall:
 
     def describe(self) -> str:
         return f"stopped at position {self.position} ({self.event_type} of {self.aggregate_id}): {self.error}: {self.message}"
+
+    def columns(self) -> dict[str, Any]:
+        """The values of the position row's stall columns."""
+        return {column: getattr(self, name) for name, column in COLUMNS.items()}
+
+    @classmethod
+    def of(cls, row: Any) -> "Stall | None":
+        if row.stalled_position is None:
+            return None
+        values = {name: getattr(row, column) for name, column in COLUMNS.items()}
+        return cls(**{k: utc(v) if isinstance(v, datetime) else v for k, v in values.items()})
+
+
+# Stall field to its column on projection_positions (projections/tables.py).
+COLUMNS = {
+    "position": "stalled_position",
+    "event_type": "stalled_event_type",
+    "aggregate_id": "stalled_aggregate_id",
+    "error": "stalled_error",
+    "message": "stalled_message",
+    "since": "stalled_since",
+    "attempts": "attempts",
+    "retry_at": "retry_at",
+}
+NO_STALL = {**{column: None for column in COLUMNS.values()}, "attempts": 0}
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite gives times back without their zone; they were written in UTC."""
+    return value if value is None or value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
 class ProjectionStalled(LedgerError):
