@@ -4,6 +4,7 @@ declares for it, and /health/ready tells a stalled or unreachable read side apar
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -116,6 +117,14 @@ READ_MODELS: dict[str, type[BaseModel]] = {
     "/projections/status": ProjectionsStatus,
     "/health/ready": Readiness,
 }
+
+
+def model_for(path: str) -> type[BaseModel] | None:
+    """The declared model of a read route's answer, from a concrete path."""
+    for template, model in READ_MODELS.items():
+        if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path):
+            return model
+    return None
 
 
 def test_every_read_route_declares_its_answer_and_real_answers_match_it(client: TestClient, world: World) -> None:
