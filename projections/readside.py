@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine, text
 
-from projections.runner import NAMES, ProjectionRunner, Progress
+from projections.runner import ProjectionRunner, Progress
 from projections.stalls import ProjectionStalled, Stall, error_message, error_name
 from projections.store import migrate
 
