@@ -6,6 +6,11 @@ the new one (compare-and-set); if another runner moved it first, the claim match
 the whole batch rolls back. A crash rolls back the open transaction. Positions are compared,
 never counted, so the gaps PostgreSQL leaves after rolled-back inserts do not matter.
 
+Each projection advances on its own. One that cannot apply an event keeps every event before it,
+stops there alone and records the stall on its position row (projections/stalls.py); it tries
+again after a growing pause, so a fixed handler or a widened column lets it resume by itself.
+A store that does not answer is not a stall: the error goes up to the caller, nothing is recorded.
+
 Works the same on SQLite and PostgreSQL: it polls the library's notification log, which both
 stores offer (the library's subscriptions exist only for PostgreSQL).
 """
@@ -15,7 +20,8 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, delete, insert, select, update
@@ -25,6 +31,7 @@ from projections.base import Projection
 from projections.caseload import Caseload
 from projections.fulfilment import Fulfilment
 from projections.funds import FundUsage
+from projections.stalls import NO_STALL, EventFailed, ProjectionStalled, Stall, backoff_seconds, error_message, error_name, event_type_of, is_outage, utc
 from projections.tables import LIVE, Tables, define
 
 PROJECTIONS: tuple[type[Projection], ...] = (AuditTrail, Caseload, Fulfilment, FundUsage)
@@ -47,13 +54,55 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a projection stands: its position, the time of its last event, and its stall if any."""
+
+    position: int
+    event_time: datetime | None = None
+    attempts: int = 0
+    stall: Stall | None = None
+
+    @classmethod
+    def of(cls, row: Any) -> "Progress":
+        return cls(row.position, utc(row.event_time), row.attempts, Stall.of(row))
+
+
+class _Batch:
+    """Notifications read once for every projection at the same position, decoded on first use."""
+
+    def __init__(self, mapper: Any, notifications: list[Any]) -> None:
+        self.mapper = mapper
+        self.notifications = notifications
+        self._events: dict[int, Any] = {}
+
+    def event(self, index: int) -> Any:
+        if index not in self._events:
+            self._events[index] = self.mapper.to_domain_event(self.notifications[index])
+        return self._events[index]
+
+
 class ProjectionRunner:
-    def __init__(self, ledger: Any, engine: Engine, *, tables: Tables = LIVE, names: Sequence[str] | None = None, batch_size: int = 500) -> None:
+    def __init__(
+        self,
+        ledger: Any,
+        engine: Engine,
+        *,
+        tables: Tables = LIVE,
+        names: Sequence[str] | None = None,
+        batch_size: int = 500,
+        retry_seconds: float = 1.0,
+        max_retry_seconds: float = 30.0,
+        on_stall: Callable[[str, Stall], None] | None = None,
+    ) -> None:
         self.ledger = ledger
         self.engine = engine
         self.tables = tables
         self.projections = build(tables, names)
         self.batch_size = batch_size
+        self.retry_seconds = retry_seconds
+        self.max_retry_seconds = max_retry_seconds
+        self.on_stall = on_stall or (lambda name, stall: None)
         self._lock = threading.Lock()
 
     def ensure_positions(self) -> None:
@@ -64,41 +113,110 @@ class ProjectionRunner:
                 if projection.name not in known:
                     conn.execute(insert(p).values(name=projection.name, position=0))
 
-    def positions(self) -> dict[str, int]:
+    def progress(self) -> dict[str, Progress]:
         p = self.tables.positions
         with self.engine.connect() as conn:
-            rows = dict(conn.execute(select(p.c.name, p.c.position)).all())
-        return {proj.name: rows.get(proj.name, 0) for proj in self.projections}
+            rows = {r.name: Progress.of(r) for r in conn.execute(select(p))}
+        return {proj.name: rows.get(proj.name, Progress(0)) for proj in self.projections}
+
+    def positions(self) -> dict[str, int]:
+        return {name: state.position for name, state in self.progress().items()}
+
+    def retry_now(self) -> None:
+        """Stalled projections try again on the next round (a restart after a fix)."""
+        p = self.tables.positions
+        with self.engine.begin() as conn:
+            conn.execute(update(p).where(p.c.stalled_position.is_not(None)).values(retry_at=_now()))
 
     def run_once(self) -> int:
-        """Applies the next batch of the log to every projection behind; returns its size."""
+        """Applies the next batch of the log to each projection that is behind and not waiting to
+        retry a stall; returns how many events were applied (by this runner or a racing one)."""
         with self._lock:
-            positions = self.positions()
-            start = min(positions.values())
-            notifications = self.ledger.recorder.select_notifications(start=start, limit=self.batch_size, inclusive_of_start=False)
-            if not notifications:
-                return 0
-            events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notifications]
+            now = _now()
+            states = self.progress()
+            due: dict[int, list[Projection]] = {}
             for projection in self.projections:
-                todo = [(pos, e) for pos, e in events if pos > positions[projection.name]]
-                if todo:
+                state = states[projection.name]
+                if state.stall is None or state.stall.retry_at <= now:
+                    due.setdefault(state.position, []).append(projection)
+            applied = 0
+            for start, projections in due.items():
+                notifications = self.ledger.recorder.select_notifications(start=start, limit=self.batch_size, inclusive_of_start=False)
+                if not notifications:
+                    continue
+                batch = _Batch(self.ledger.mapper, notifications)
+                for projection in projections:
                     try:
-                        self._apply(projection, positions[projection.name], todo)
+                        applied += self._advance(projection, states[projection.name], batch)
                     except ClaimLost:
-                        pass  # another runner did it; the next round reads its position
-            return len(events)
+                        applied += len(notifications)  # another runner did it; the next round reads its position
+            return applied
 
-    def _apply(self, projection: Projection, old: int, todo: list[tuple[int, Any]]) -> None:
+    def _advance(self, projection: Projection, state: Progress, batch: _Batch) -> int:
+        """Applies the batch, or the events before the first that fails and then records the stall."""
+        end, failure = len(batch.notifications), None
+        while end:
+            try:
+                self._apply(projection, state.position, batch, end)
+                break
+            except EventFailed as failed:
+                end, failure = failed.index, failed
+        if failure is None:
+            return end
+        if end:  # the events before it are applied; the stall starts afresh
+            state = Progress(batch.notifications[end - 1].id)
+        self._record_stall(projection, state, batch.notifications[end], failure.error)
+        return end
+
+    def _apply(self, projection: Projection, old: int, batch: _Batch, end: int) -> None:
         p = self.tables.positions
-        new, last = todo[-1]
         with self.engine.begin() as conn:
+            last = self._event(batch, end - 1)
             claim = conn.execute(
-                update(p).where(p.c.name == projection.name, p.c.position == old).values(position=new, event_time=last.timestamp, updated_at=_now())
+                update(p)
+                .where(p.c.name == projection.name, p.c.position == old)
+                .values(position=batch.notifications[end - 1].id, event_time=last.timestamp, updated_at=_now(), **NO_STALL)
             )
             if claim.rowcount != 1:
                 raise ClaimLost(projection.name)
-            for position, event in todo:
-                projection.handle(conn, event, position)
+            for index in range(end):
+                try:
+                    projection.handle(conn, self._event(batch, index), batch.notifications[index].id)
+                except Exception as error:
+                    if is_outage(error) or isinstance(error, EventFailed):
+                        raise
+                    raise EventFailed(index, error) from error
+
+    @staticmethod
+    def _event(batch: _Batch, index: int) -> Any:
+        try:
+            return batch.event(index)
+        except Exception as error:  # an event this code can no longer read stalls like one it cannot apply
+            raise EventFailed(index, error) from error
+
+    def _record_stall(self, projection: Projection, state: Progress, notification: Any, error: BaseException) -> None:
+        p = self.tables.positions
+        now = _now()
+        again = state.stall is not None and state.stall.position == notification.id
+        attempts = state.stall.attempts + 1 if again and state.stall else 1
+        stall = Stall(
+            position=notification.id,
+            event_type=event_type_of(notification),
+            aggregate_id=str(notification.originator_id),
+            error=error_name(error),
+            message=error_message(error),
+            since=state.stall.since if again and state.stall else now,
+            attempts=attempts,
+            retry_at=now + timedelta(seconds=backoff_seconds(attempts, self.retry_seconds, self.max_retry_seconds)),
+        )
+        with self.engine.begin() as conn:
+            recorded = conn.execute(
+                update(p)
+                .where(p.c.name == projection.name, p.c.position == state.position, p.c.attempts == state.attempts)
+                .values(**stall.columns(), updated_at=now)
+            )
+        if recorded.rowcount == 1:  # else a racing runner recorded this attempt or moved on
+            self.on_stall(projection.name, stall)
 
     def run_until_idle(self, progress: Callable[[int], None] | None = None) -> int:
         total = 0
@@ -111,7 +229,8 @@ class ProjectionRunner:
 
 class Rebuilder:
     """Rebuilds a projection from the first event into shadow tables while the live tables keep
-    serving, catches up to the head, then swaps the rows and the position in one transaction."""
+    serving, catches up to the head, then swaps the rows and the position in one transaction.
+    An event the projection cannot apply ends the rebuild with ProjectionStalled, before the swap."""
 
     SUFFIX = "__rebuild"
 
@@ -132,6 +251,9 @@ class Rebuilder:
             runner.ensure_positions()
             head = self.ledger.recorder.max_notification_id() or 0
             done = runner.run_until_idle(lambda n: progress(name, n, head) if progress else None)
+            stall = runner.progress()[name].stall
+            if stall is not None:  # the live tables keep serving; the shadow ones are dropped
+                raise ProjectionStalled(name, stall)
             self._swap(live_projection, shadow_projection, shadow)
             return done
         finally:
@@ -147,7 +269,7 @@ class Rebuilder:
                 conn.execute(delete(live_table))
                 columns = [c.name for c in live_table.columns]
                 conn.execute(insert(live_table).from_select(columns, select(*[shadow_table.c[c] for c in columns])))
-            conn.execute(update(lp).where(lp.c.name == live.name).values(position=position, event_time=event_time, updated_at=_now()))
+            conn.execute(update(lp).where(lp.c.name == live.name).values(position=position, event_time=event_time, updated_at=_now(), **NO_STALL))
 
 
 def print_progress(name: str, done: int, head: int) -> None:

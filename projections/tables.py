@@ -59,6 +59,16 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             Column("position", BigInteger, nullable=False),
             Column("event_time", DateTime(timezone=True)),
             Column("updated_at", DateTime(timezone=True)),
+            # A projection that cannot apply an event stops there; the stall is kept here so every
+            # process sees it, and is cleared by the next batch that applies (see projections/stalls.py).
+            Column("stalled_position", BigInteger),
+            Column("stalled_event_type", String(200)),
+            Column("stalled_aggregate_id", String(200)),
+            Column("stalled_error", String(200)),
+            Column("stalled_message", String(1000)),
+            Column("stalled_since", DateTime(timezone=True)),
+            Column("retry_at", DateTime(timezone=True)),
+            Column("attempts", Integer, nullable=False, default=0, server_default="0"),
         ),
         # --- audit trail ------------------------------------------------------------------
         audit_events=t(

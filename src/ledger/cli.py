@@ -113,6 +113,9 @@ def _projections_rebuild(args: argparse.Namespace) -> int:
                 done = Rebuilder(read_side.ledger, read_side.engine).rebuild(name, print_progress)
             except ValueError as e:
                 raise CommandFailed(str(e)) from None
+            except LedgerError as e:  # an event it cannot apply: end the progress line first
+                print(file=sys.stderr)
+                raise CommandFailed(f"{e.code}: {e.detail}") from None
             print(f"\nrebuilt {name} from {done} events", file=sys.stderr)
     return 0
 
@@ -120,8 +123,9 @@ def _projections_rebuild(args: argparse.Namespace) -> int:
 def _projections_status(args: argparse.Namespace) -> int:
     from ledger.application import to_plain
 
-    with _read_side() as read_side:
-        print(json.dumps(to_plain(read_side.status()), indent=2))
+    settings = get_settings()
+    with _read_side(settings) as read_side:
+        print(json.dumps(to_plain(read_side.status(settings.ready_max_lag_seconds)), indent=2))
     return 0
 
 
@@ -155,7 +159,7 @@ def parser() -> argparse.ArgumentParser:
     rebuild = proj_sub.add_parser("rebuild", help="rebuild from the first event, serving the old rows until the swap")
     rebuild.add_argument("names", nargs="*", metavar="NAME", help="audit, caseload, fulfilment, funds (default: all)")
     rebuild.set_defaults(func=_projections_rebuild)
-    status = proj_sub.add_parser("status", help="positions, head and lag")
+    status = proj_sub.add_parser("status", help="each projection's state (running, lagging, stalled and where), position and lag")
     status.set_defaults(func=_projections_status)
     return p
 

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     projections_interval_seconds: float = 0.2
     # How long a query with min_position waits for the read models to pass it.
     read_wait_seconds: float = 5.0
+    # /health/ready answers 503 when a projection is this far behind the log (or stalled).
+    ready_max_lag_seconds: float = 30.0
 
     # Policy (defaults are the seed documents' values).
     max_term_years: int = 3

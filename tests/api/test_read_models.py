@@ -20,6 +20,7 @@ from api.app import create_app
 from projections.runner import NAMES, Rebuilder
 from projections.tables import LIVE
 from tests.api.builders import post, visit_body
+from tests.api.test_read_side import model_for
 from tests.api.history import Driver, History, Headers, iso, parse, yuan
 
 GROUPS = ("contractor", "worker", "township", "village")
@@ -29,6 +30,9 @@ GROUPS = ("contractor", "worker", "township", "village")
 def get(client: TestClient, path: str, headers: Headers, **params: Any) -> Any:
     r = client.get(path, headers=headers, params={k: v for k, v in params.items() if v is not None})
     assert r.status_code == 200, (path, params, r.status_code, r.text)
+    model = model_for(path)
+    if model is not None:  # every answer of the realistic history matches its declared model
+        model.model_validate(r.json())
     return r.json()
 
 

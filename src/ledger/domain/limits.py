@@ -174,3 +174,8 @@ TRANCHES = ListLimit(50)
 PANEL = ListLimit(25)  # the panel rule asks an odd number of at least 3
 ATTESTATIONS = ListLimit(20)
 REFERRED_SERVICES = ListLimit(50, min_items=1)
+
+# --- read queries: a filter or id in a URL is never longer than the widest column it is compared
+# with, and follows the same rule on control characters (as a JSON Schema pattern for the API) --
+QUERY_TEXT = TextLimit(500)
+PRINTABLE_PATTERN = f"^[^{CONTROL_CHARACTERS.pattern[1:-1]}]*$"
