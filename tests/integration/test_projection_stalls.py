@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from ledger.domain import limits
 from ledger.application import Ledger
 from projections.readside import ReadSide
 from projections.runner import NAMES, ProjectionRunner, Rebuilder
@@ -143,8 +144,8 @@ def test_a_rebuild_that_meets_an_event_it_cannot_apply_fails_clearly_and_leaves_
     runner.ensure_positions()
     runner.run_until_idle()
     served = dump(engine)
-    # PostgreSQL holds 200 characters in the column: a log from before the limits may hold more.
-    bad_position = _legacy_worker_name(ledger, world, "名" * 201)
+    # PostgreSQL holds what limits.WORKER_NAME allows: a log written before the limits may hold more.
+    bad_position = _legacy_worker_name(ledger, world, "名" * (limits.WORKER_NAME.max_length + 1))
 
     with pytest.raises(ProjectionStalled) as refused:
         Rebuilder(ledger, engine).rebuild("caseload")
