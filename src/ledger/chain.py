@@ -1,0 +1,65 @@
+"""The hash chain over the global log, as pure computation (standard library only).
+
+Canonical byte form of one stored event, taken from the library's stored record exactly as
+stored (never from the decoded domain event, so a change of transcoder cannot move a hash):
+
+    int64_be(position)                       notification id; may be negative in a forged row
+    uint32_be(len(id)) || id                 originator id as text: str(UUID), UTF-8
+    int64_be(originator_version)
+    uint32_be(len(topic)) || topic           UTF-8
+    uint32_be(len(state)) || state           the stored state bytes, as stored
+
+Every variable-length field is length-prefixed, so no two events share a canonical form.
+Links: h(first) = SHA-256(32 zero bytes || canonical(first)), h(n) = SHA-256(h(prev) || canonical(n)),
+in log order over the events that exist (positions may have gaps).
+
+A checkpoint signs this UTF-8 text with the deployment's Ed25519 key (CHECKPOINT_MESSAGE):
+
+    ledger-chain-checkpoint/1\\nposition=P\\nevents=N\\nhead=HEX\\ntime=ISO\\n
+
+tools/verify_export.py mirrors these definitions without importing the project; a test keeps
+the two equal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from typing import Any
+
+GENESIS = bytes(32)
+CHECKPOINT_MESSAGE = "ledger-chain-checkpoint/1\nposition={position}\nevents={events}\nhead={head}\ntime={time}\n"
+
+
+def _text(value: str) -> bytes:
+    raw = value.encode("utf-8", "surrogatepass")
+    return struct.pack(">I", len(raw)) + raw
+
+
+def canonical(position: int, originator_id: Any, originator_version: int, topic: str, state: bytes | str) -> bytes:
+    # A forged SQLite row may hold text where the library writes a blob: hash what is there.
+    blob = state.encode("utf-8", "surrogatepass") if isinstance(state, str) else bytes(state)
+    return b"".join(
+        (
+            struct.pack(">q", position),
+            _text(str(originator_id)),
+            struct.pack(">q", originator_version),
+            _text(topic),
+            struct.pack(">I", len(blob)),
+            blob,
+        )
+    )
+
+
+def link(previous: bytes, canonical_form: bytes) -> bytes:
+    return hashlib.sha256(previous + canonical_form).digest()
+
+
+def link_notification(previous: bytes, notification: Any) -> bytes:
+    """The next link after `previous` for one of the library's stored notifications."""
+    n = notification
+    return link(previous, canonical(n.id, n.originator_id, n.originator_version, n.topic, n.state))
+
+
+def checkpoint_message(position: int, events: int, head: bytes, time: str) -> bytes:
+    return CHECKPOINT_MESSAGE.format(position=position, events=events, head=head.hex(), time=time).encode("utf-8")
