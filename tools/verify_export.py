@@ -61,7 +61,7 @@ def verify(lines, cp: dict) -> tuple[bool, int | None, str]:
             return False, None, f"line {number} is not an export record ({e!r})"
         if not checked and position > cp["position"]:
             if not matches_checkpoint():
-                return False, None, f"the export through position {cp['position']} does not give the checkpoint's head hash and event count"
+                return False, None, f"the export through position {cp['position']} does not match the checkpoint's head hash and event count"
             checked = True
         if unchained_from is not None and kept is not None:
             return False, unchained_from, f"position {unchained_from}: an event that was not there when the chain passed it (inserted)"
@@ -81,7 +81,7 @@ def verify(lines, cp: dict) -> tuple[bool, int | None, str]:
         else:
             through = position
     if not checked and not matches_checkpoint():
-        return False, None, f"the export ends without matching the checkpoint at position {cp['position']}"
+        return False, None, f"the export, which ends before passing position {cp['position']}, does not match the checkpoint's head hash and event count"
     return True, None, f"intact up to position {through} ({count} events); the checkpoint at position {cp['position']} matches"
 
 
