@@ -1,0 +1,52 @@
+"""`ledger audit` as an operator runs it and tools/verify_export.py as an auditor runs it, as
+separate processes against a real store."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from projections.store import make_engine
+from tests.integration.helpers import World
+from tests.integration.tampering import STANDALONE, EventsTable
+
+LEDGER = str(Path(sys.executable).with_name("ledger"))
+
+
+def _run(store_url: str, key: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, LEDGER_DATABASE_URL=store_url, LEDGER_ID_HASH_KEY="test-id-hash-key", LEDGER_ENVIRONMENT="test", LEDGER_SIGNING_KEY_PATH=str(key))
+    return subprocess.run([LEDGER, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def _standalone(export: Path, checkpoint: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(STANDALONE), str(export), str(checkpoint)], capture_output=True, text=True, timeout=60)
+
+
+def test_a_row_altered_after_a_checkpoint_is_named_by_ledger_audit_verify_and_by_the_standalone_verifier(store_url, ledger, settings, tmp_path):
+    World.build(ledger)
+    key, checkpoint, export = tmp_path / "keys" / "signing.key", tmp_path / "checkpoint.json", tmp_path / "log.jsonl"
+
+    signed = _run(store_url, key, "audit", "checkpoint")
+    assert signed.returncode == 0, signed.stderr
+    checkpoint.write_text(signed.stdout)
+    assert json.loads(signed.stdout)["position"] == ledger.head()
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+    engine = make_engine(settings.sqlalchemy_url())
+    try:
+        events = EventsTable(ledger, engine)
+        target = events.positions()[3]
+        events.update(target, "state", events.altered(events.row(target), "state"))
+    finally:
+        engine.dispose()
+    verified = _run(store_url, key, "audit", "verify", "--checkpoint", str(checkpoint))
+    assert verified.returncode == 1, verified.stderr
+    report = json.loads(verified.stdout)
+    assert (report["first_bad_position"], report["problem"]) == (target, "altered")
+    assert _run(store_url, key, "audit", "export", str(export)).returncode == 0
+    found = _standalone(export, checkpoint)
+    assert found.returncode == 1 and f"[first bad position {target}]" in found.stdout, found.stdout
