@@ -52,7 +52,7 @@ def entries(recorder: Any, engine: Engine, batch_size: int = 5000) -> Iterator[E
         if batch:
             query = query.where(chain_links.c.position <= batch[-1].id)
         with engine.connect() as conn:
-            links = [(p, bytes(h)) for p, h in conn.execute(query)]
+            links = [(p, bytes(h)) for p, h in conn.execute(query).all()]
         yield from _merge(batch, links)
         if not batch:
             return

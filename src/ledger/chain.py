@@ -31,23 +31,18 @@ GENESIS = bytes(32)
 CHECKPOINT_MESSAGE = "ledger-chain-checkpoint/1\nposition={position}\nevents={events}\nhead={head}\ntime={time}\n"
 
 
-def _text(value: str) -> bytes:
-    raw = value.encode("utf-8", "surrogatepass")
-    return struct.pack(">I", len(raw)) + raw
+_NUMBER_AND_LENGTH = struct.Struct(">qI")
+_LENGTH = struct.Struct(">I")
 
 
 def canonical(position: int, originator_id: Any, originator_version: int, topic: str, state: bytes | str) -> bytes:
     # A forged SQLite row may hold text where the library writes a blob: hash what is there.
     blob = state.encode("utf-8", "surrogatepass") if isinstance(state, str) else bytes(state)
+    oid = str(originator_id).encode("utf-8", "surrogatepass")
+    name = topic.encode("utf-8", "surrogatepass")
+    # Field order as documented above: the fixed-size number before each length-prefixed text.
     return b"".join(
-        (
-            struct.pack(">q", position),
-            _text(str(originator_id)),
-            struct.pack(">q", originator_version),
-            _text(topic),
-            struct.pack(">I", len(blob)),
-            blob,
-        )
+        (_NUMBER_AND_LENGTH.pack(position, len(oid)), oid, _NUMBER_AND_LENGTH.pack(originator_version, len(name)), name, _LENGTH.pack(len(blob)), blob)
     )
 
 

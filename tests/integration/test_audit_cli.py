@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+from sqlalchemy import Engine, inspect, select
+
+from projections.chain.tables import chain_head
 from projections.store import make_engine
 from tests.integration.helpers import World
 from tests.integration.tampering import STANDALONE, EventsTable
@@ -50,3 +55,28 @@ def test_a_row_altered_after_a_checkpoint_is_named_by_ledger_audit_verify_and_by
     assert _run(store_url, key, "audit", "export", str(export)).returncode == 0
     found = _standalone(export, checkpoint)
     assert found.returncode == 1 and f"[first bad position {target}]" in found.stdout, found.stdout
+
+
+def test_a_projections_worker_keeps_the_chain_and_stops_on_sigterm(store_url, ledger, settings, tmp_path):
+    World.build(ledger)
+    env = dict(os.environ, LEDGER_DATABASE_URL=store_url, LEDGER_ID_HASH_KEY="test-id-hash-key", LEDGER_ENVIRONMENT="test", LEDGER_SIGNING_KEY_PATH=str(tmp_path / "k.key"))
+    worker = subprocess.Popen([LEDGER, "projections", "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    engine = make_engine(settings.sqlalchemy_url())
+    try:
+        deadline = time.monotonic() + 30
+        while _chain_position(engine) != ledger.head():
+            assert worker.poll() is None and time.monotonic() < deadline, "the worker did not chain the log"
+            time.sleep(0.1)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        engine.dispose()
+
+
+def _chain_position(engine: Engine) -> int | None:
+    if not inspect(engine).has_table("chain_head"):
+        return None
+    with engine.connect() as conn:
+        return conn.execute(select(chain_head.c.position)).scalar()
