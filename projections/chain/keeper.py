@@ -22,6 +22,10 @@ from ledger.chain import GENESIS, link_notification
 from projections.chain.tables import HEAD_ROW, chain_head, chain_links
 
 
+class _ClaimLost(Exception):
+    """Another keeper moved the head first; the batch rolls back."""
+
+
 @dataclass(frozen=True)
 class Head:
     """Where the chain stands: the last chained position, its hash and how many events it holds."""
@@ -72,16 +76,18 @@ class ChainKeeper:
             for n in notifications:
                 current = link_notification(current, n)
                 rows.append({"position": n.id, "hash": current})
-            with self.engine.begin() as conn:
-                claim = conn.execute(
-                    update(chain_head)
-                    .where(chain_head.c.name == HEAD_ROW, chain_head.c.position == old.position)
-                    .values(position=rows[-1]["position"], hash=current, events=old.events + len(rows), updated_at=datetime.now(timezone.utc))
-                )
-                if claim.rowcount != 1:
-                    conn.rollback()
-                    return 0
-                conn.execute(insert(chain_links), rows)
+            try:
+                with self.engine.begin() as conn:
+                    claim = conn.execute(
+                        update(chain_head)
+                        .where(chain_head.c.name == HEAD_ROW, chain_head.c.position == old.position)
+                        .values(position=rows[-1]["position"], hash=current, events=old.events + len(rows), updated_at=datetime.now(timezone.utc))
+                    )
+                    if claim.rowcount != 1:
+                        raise _ClaimLost()
+                    conn.execute(insert(chain_links), rows)
+            except _ClaimLost:
+                return 0  # another keeper chained this batch; the next round reads its head
             return len(rows)
 
     def catch_up(self) -> int:

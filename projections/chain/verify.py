@@ -17,7 +17,7 @@ import json
 import struct
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from sqlalchemy import Engine, select
 
@@ -30,8 +30,7 @@ from projections.chain.tables import chain_links
 UNREADABLE = (struct.error, TypeError, ValueError, OverflowError, AttributeError)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     position: int
     event: Any | None  # the library's Notification; None when only its link remains
     kept: bytes | None  # the link the keeper wrote; None when the event was never chained
@@ -40,23 +39,28 @@ class Entry:
 def entries(recorder: Any, engine: Engine, batch_size: int = 5000) -> Iterator[Entry]:
     """Stored events and kept links merged by position, from the very first (even a forged
     position 0 or below) to the last of either."""
+    for events, links in _batches(recorder, engine, batch_size):
+        yield from _merge(events, links)
+
+
+def _batches(recorder: Any, engine: Engine, batch_size: int) -> Iterator[tuple[list[Any], list[tuple[int, bytes]]]]:
     last: int | None = None
     while True:
         if last is None:
-            batch = recorder.select_notifications(start=None, limit=batch_size)
+            events = recorder.select_notifications(start=None, limit=batch_size)
         else:
-            batch = recorder.select_notifications(start=last, limit=batch_size, inclusive_of_start=False)
+            events = recorder.select_notifications(start=last, limit=batch_size, inclusive_of_start=False)
         query = select(chain_links.c.position, chain_links.c.hash).order_by(chain_links.c.position)
         if last is not None:
             query = query.where(chain_links.c.position > last)
-        if batch:
-            query = query.where(chain_links.c.position <= batch[-1].id)
+        if events:
+            query = query.where(chain_links.c.position <= events[-1].id)
         with engine.connect() as conn:
             links = [(p, bytes(h)) for p, h in conn.execute(query).all()]
-        yield from _merge(batch, links)
-        if not batch:
+        yield list(events), links
+        if not events:
             return
-        last = batch[-1].id
+        last = events[-1].id
 
 
 def _merge(events: list[Any], links: list[tuple[int, bytes]]) -> Iterator[Entry]:
