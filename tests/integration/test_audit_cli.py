@@ -31,18 +31,18 @@ def _standalone(export: Path, checkpoint: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(STANDALONE), str(export), str(checkpoint)], capture_output=True, text=True, timeout=60)
 
 
-def test_a_row_altered_after_a_checkpoint_is_named_by_ledger_audit_verify_and_by_the_standalone_verifier(store_url, ledger, settings, tmp_path):
+def test_a_worker_keeps_the_chain_and_a_later_altered_row_is_named_by_ledger_audit_verify_and_the_standalone_verifier(store_url, ledger, settings, tmp_path):
     World.build(ledger)
     key, checkpoint, export = tmp_path / "keys" / "signing.key", tmp_path / "checkpoint.json", tmp_path / "log.jsonl"
-
-    signed = _run(store_url, key, "audit", "checkpoint")
-    assert signed.returncode == 0, signed.stderr
-    checkpoint.write_text(signed.stdout)
-    assert json.loads(signed.stdout)["position"] == ledger.head()
-    assert stat.S_IMODE(key.stat().st_mode) == 0o600
-
     engine = make_engine(settings.sqlalchemy_url())
     try:
+        _keep_chain_with_a_worker(store_url, key, engine, ledger.head())
+        signed = _run(store_url, key, "audit", "checkpoint")
+        assert signed.returncode == 0, signed.stderr
+        checkpoint.write_text(signed.stdout)
+        assert json.loads(signed.stdout)["position"] == ledger.head()
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
         events = EventsTable(ledger, engine)
         target = events.positions()[3]
         events.update(target, "state", events.altered(events.row(target), "state"))
@@ -57,14 +57,13 @@ def test_a_row_altered_after_a_checkpoint_is_named_by_ledger_audit_verify_and_by
     assert found.returncode == 1 and f"[first bad position {target}]" in found.stdout, found.stdout
 
 
-def test_a_projections_worker_keeps_the_chain_and_stops_on_sigterm(store_url, ledger, settings, tmp_path):
-    World.build(ledger)
-    env = dict(os.environ, LEDGER_DATABASE_URL=store_url, LEDGER_ID_HASH_KEY="test-id-hash-key", LEDGER_ENVIRONMENT="test", LEDGER_SIGNING_KEY_PATH=str(tmp_path / "k.key"))
-    worker = subprocess.Popen([LEDGER, "projections", "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    engine = make_engine(settings.sqlalchemy_url())
+def _keep_chain_with_a_worker(store_url: str, key: Path, engine: Engine, head: int) -> None:
+    """`ledger projections run` chains the log up to `head`, then stops cleanly on SIGTERM."""
+    env = dict(os.environ, LEDGER_DATABASE_URL=store_url, LEDGER_ID_HASH_KEY="test-id-hash-key", LEDGER_ENVIRONMENT="test", LEDGER_SIGNING_KEY_PATH=str(key))
+    worker = subprocess.Popen([LEDGER, "projections", "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
-        while _chain_position(engine) != ledger.head():
+        while _chain_position(engine) != head:
             assert worker.poll() is None and time.monotonic() < deadline, "the worker did not chain the log"
             time.sleep(0.1)
         worker.send_signal(signal.SIGTERM)
@@ -72,7 +71,6 @@ def test_a_projections_worker_keeps_the_chain_and_stops_on_sigterm(store_url, le
     finally:
         if worker.poll() is None:
             worker.kill()
-        engine.dispose()
 
 
 def _chain_position(engine: Engine) -> int | None:

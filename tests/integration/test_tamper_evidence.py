@@ -133,12 +133,9 @@ def test_links_rewritten_together_with_the_events_are_caught_by_the_checkpoint(l
     intact, _, detail = log.standalone()
     assert not intact and "does not match the checkpoint's head hash" in detail
 
-
-def test_a_checkpoint_whose_fields_were_edited_fails_its_signature(log):
-    forged = replace(log.checkpoint, event_count=log.checkpoint.event_count - 1)
-    assert not forged.signature_valid()
+    forged = replace(log.checkpoint, head_hash=_current_head(log).hex())  # a checkpoint edited to fit
     report = log.chain.verify(forged)
-    assert not report.intact and report.checkpoint is not None and not report.checkpoint.signature_valid
+    assert (report.intact, report.problem) == (False, "checkpoint_signature")
 
 
 def test_two_keepers_racing_chain_every_event_exactly_once(ledger, settings, tmp_path):
@@ -184,6 +181,11 @@ def _rewrite_chain(log: Log) -> None:
         for position, hash_ in rows:
             conn.execute(update(chain_links).where(chain_links.c.position == position).values(hash=hash_))
         conn.execute(update(chain_head).values(hash=current))
+
+
+def _current_head(log: Log) -> bytes:
+    with log.chain.engine.connect() as conn:
+        return bytes(conn.execute(select(chain_head.c.hash)).scalar_one())
 
 
 def _wait(condition: Any, timeout: float = 20.0) -> None:

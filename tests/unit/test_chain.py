@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import replace
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.chain import GENESIS, canonical, checkpoint_message, link
+from projections.chain.keeper import Head
+from projections.chain.signing import Checkpoint, sign
 from tests.integration.tampering import standalone_verifier
 
 EVENT = (7, uuid.UUID("12345678-1234-5678-1234-567812345678"), 3, "ledger.domain.visits:Visit.Posted", b'{"a":1}')
@@ -39,3 +44,13 @@ def test_the_standalone_verifier_mirrors_the_canonical_form_and_the_signed_messa
     head = bytes(range(32))
     mirrored = verifier.MESSAGE.format(position=9, events=8, head=head.hex(), time="2026-01-01T00:00:00.000000Z").encode()
     assert mirrored == checkpoint_message(9, 8, head, "2026-01-01T00:00:00.000000Z")
+
+
+def test_a_checkpoint_verifies_only_as_signed():
+    checkpoint = sign(Ed25519PrivateKey.generate(), Head(position=40, hash=bytes(range(32)), events=38))
+    assert checkpoint.signature_valid()
+    assert Checkpoint.from_dict(checkpoint.as_dict()).signature_valid()
+    for edit in ({"position": 41}, {"event_count": 37}, {"head_hash": bytes(32).hex()}, {"time": "2030-01-01T00:00:00.000000Z"}):
+        assert not replace(checkpoint, **edit).signature_valid(), edit
+    other = sign(Ed25519PrivateKey.generate(), Head(position=40, hash=bytes(range(32)), events=38))
+    assert not replace(checkpoint, public_key=other.public_key).signature_valid()
