@@ -53,14 +53,14 @@ def _batches(recorder: Any, engine: Engine, batch_size: int) -> Iterator[tuple[l
         query = select(chain_links.c.position, chain_links.c.hash).order_by(chain_links.c.position)
         if last is not None:
             query = query.where(chain_links.c.position > last)
-        if events:
-            query = query.where(chain_links.c.position <= events[-1].id)
+        # Links up to the batch's last event; past the last event, the links left, a page at a time.
+        query = query.where(chain_links.c.position <= events[-1].id) if events else query.limit(batch_size)
         with engine.connect() as conn:
             links = [(p, bytes(h)) for p, h in conn.execute(query).all()]
-        yield list(events), links
-        if not events:
+        if not events and not links:
             return
-        last = events[-1].id
+        yield list(events), links
+        last = events[-1].id if events else links[-1][0]
 
 
 def _merge(events: list[Any], links: list[tuple[int, bytes]]) -> Iterator[Entry]:
