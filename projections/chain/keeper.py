@@ -102,13 +102,18 @@ class ChainKeeper:
         self._thread.start()
 
     def run_forever(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             try:
-                if self.run_once():
+                chained = self.run_once()
+                failures = 0
+                if chained:
                     continue
             except Exception as exc:  # the log is intact; the next round tries again
+                failures += 1
                 self.on_error(exc)
-            self._stop.wait(self.interval)
+            # Back off while failing (a database outage), so the log is not flooded.
+            self._stop.wait(min(self.interval * 2 ** min(failures, 6), 30.0))
 
     def stop(self) -> None:
         self._stop.set()
