@@ -12,10 +12,11 @@ from fastapi import FastAPI, Request, Response
 
 from api.errors import install_error_handlers
 from api.logs import configure_logging
-from api.routers import contracts, parties, reads, reference, services
+from api.routers import audit, contracts, parties, reads, reference, services
 from ledger.bootstrap import build_ledger, build_milestones
 from ledger.processes import Follower
 from ledger.settings import Settings, get_settings
+from projections.chain.audit import TamperEvidence
 from projections.readside import ReadSide
 from projections.store import make_engine
 
@@ -53,14 +54,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             on_error=lambda exc: log.error("projection_failed", error=repr(exc)),
         )
         read_side.prepare()  # alembic upgrade head for the read models
-        app.state.ledger, app.state.milestones, app.state.read_side = ledger, follower, read_side
+        chain = TamperEvidence(ledger, engine, settings.signing_key_file(), on_error=lambda exc: log.error("chain_failed", error=repr(exc)))
+        chain.prepare()
+        app.state.ledger, app.state.milestones, app.state.read_side, app.state.chain = ledger, follower, read_side, chain
         follower.start()
         if settings.projections_in_service:
             read_side.start()
+            chain.start()
         log.info("ledger_started", store=ledger.factory.__class__.__name__, head=ledger.head(), environment=settings.environment)
         try:
             yield
         finally:
+            chain.stop()
             read_side.stop()
             follower.stop()
             engine.dispose()
@@ -99,6 +104,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 organisation=actor.organisation_id if actor else None,
             )
 
-    for module in (parties, contracts, services, reads, reference):
+    for module in (parties, contracts, services, reads, reference, audit):
         app.include_router(module.router)
     return app

@@ -15,6 +15,7 @@ from ledger.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
+    from projections.chain.audit import TamperEvidence
     from projections.readside import ReadSide
 
 
@@ -63,6 +64,16 @@ def _read_side(settings: Settings | None = None) -> Iterator[ReadSide]:
             read_side.engine.dispose()
 
 
+@contextmanager
+def _chain(read_side: ReadSide, settings: Settings | None = None) -> Iterator[TamperEvidence]:
+    """The hash chain beside a read side, its head row ensured."""
+    from projections.chain.audit import TamperEvidence
+
+    chain = TamperEvidence(read_side.ledger, read_side.engine, (settings or get_settings()).signing_key_file(), interval=read_side.interval)
+    chain.prepare()
+    yield chain
+
+
 def _token_create(args: argparse.Namespace) -> int:
     with _ledger() as ledger:
         issued = ledger.issue_token(args.role, args.org, args.subject or f"{args.role}:{args.org or '-'}")
@@ -95,12 +106,15 @@ def _projections_run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure_logging(settings.environment, settings.log_level)
-    with _read_side(settings) as read_side:
+    with _read_side(settings) as read_side, _chain(read_side, settings) as chain:
         signal.signal(signal.SIGTERM, lambda *_: read_side.stop())
+        chain.start()  # the hash chain, in its own thread beside the read models
         try:
             read_side.run_forever()
         except KeyboardInterrupt:
             pass
+        finally:
+            chain.stop()
     return 0
 
 
@@ -126,6 +140,38 @@ def _projections_status(args: argparse.Namespace) -> int:
     settings = get_settings()
     with _read_side(settings) as read_side:
         print(json.dumps(to_plain(read_side.status(settings.ready_max_lag_seconds)), indent=2))
+    return 0
+
+
+def _audit_checkpoint(args: argparse.Namespace) -> int:
+    with _read_side() as read_side, _chain(read_side) as chain:
+        chain.keeper.catch_up()
+        print(json.dumps(chain.checkpoint().as_dict(), indent=2))
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from projections.chain.signing import Checkpoint
+
+    checkpoint = None
+    if args.checkpoint:
+        try:
+            with open(args.checkpoint, encoding="utf-8") as f:
+                checkpoint = Checkpoint.from_dict(json.load(f))
+        except (OSError, ValueError) as e:
+            raise CommandFailed(f"cannot read the checkpoint {args.checkpoint}: {e}") from None
+    with _read_side() as read_side, _chain(read_side) as chain:
+        report = chain.verify(checkpoint)
+    print(json.dumps(report.as_dict(), indent=2))
+    return 0 if report.intact else 1
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    with _read_side() as read_side, _chain(read_side) as chain:
+        chain.keeper.catch_up()
+        with open(args.file, "w", encoding="utf-8") as out:
+            lines = chain.export(out)
+    print(f"exported {lines} positions to {args.file}", file=sys.stderr)
     return 0
 
 
@@ -161,6 +207,17 @@ def parser() -> argparse.ArgumentParser:
     rebuild.set_defaults(func=_projections_rebuild)
     status = proj_sub.add_parser("status", help="each projection's state (running, lagging, stalled and where), position and lag")
     status.set_defaults(func=_projections_status)
+
+    audit = sub.add_parser("audit", help="tamper evidence: the hash chain over the log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    cp = audit_sub.add_parser("checkpoint", help="print the chain's head signed with the deployment's key (keep it outside the system)")
+    cp.set_defaults(func=_audit_checkpoint)
+    ver = audit_sub.add_parser("verify", help="recompute the chain from the stored events; exit 1 names the first bad position")
+    ver.add_argument("--checkpoint", metavar="FILE", help="a checkpoint kept earlier, as `ledger audit checkpoint` printed it")
+    ver.set_defaults(func=_audit_verify)
+    exp = audit_sub.add_parser("export", help="write the log as JSON Lines with each event's canonical fields and chain hash")
+    exp.add_argument("file", metavar="FILE")
+    exp.set_defaults(func=_audit_export)
     return p
 
 

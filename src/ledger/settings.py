@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     read_wait_seconds: float = 5.0
     # /health/ready answers 503 when a projection is this far behind the log (or stalled).
     ready_max_lag_seconds: float = 30.0
+    # The deployment's Ed25519 key that signs chain checkpoints, made on first start (mode 0600).
+    # Default: beside the SQLite file, or ./ledger-signing.key. Several hosts must share one file.
+    signing_key_path: Path | None = None
 
     # Policy (defaults are the seed documents' values).
     max_term_years: int = 3
@@ -50,6 +53,14 @@ class Settings(BaseSettings):
     def check(self) -> None:
         if self.environment == "production" and self.id_hash_key == DEVELOPMENT_ID_HASH_KEY:
             raise ValueError("set LEDGER_ID_HASH_KEY in production: the development key is public")
+
+    def signing_key_file(self) -> Path:
+        if self.signing_key_path is not None:
+            return self.signing_key_path
+        url = urlsplit(self.database_url)
+        path = unquote(url.path)[1:] if url.scheme == "sqlite" else ""
+        folder = Path(path).parent if path and path != ":memory:" else Path(".")
+        return folder / "ledger-signing.key"
 
     def sqlalchemy_url(self) -> str:
         """The same database for the read models, through SQLAlchemy (psycopg 3 for PostgreSQL)."""
