@@ -25,7 +25,7 @@ def test_two_workers_with_one_killed_mid_run_leave_read_models_equal_to_a_clean_
     try:
         migrate(engine)
         stream = Stream.start(ledger, contractors=2, cases_each=6, seed=5)
-        stream.add(600)
+        stream.add(300)
         head = ledger.head()
         workers = [Worker(store_url, settings.id_hash_key, tmp_path / f"worker-{n}.log") for n in range(2)]
         victim, survivor = workers
