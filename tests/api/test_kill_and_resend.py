@@ -24,9 +24,9 @@ from ledger.bootstrap import build_ledger
 from tests.api.builders import build_world, visit_body
 
 LEDGER = str(Path(sys.executable).with_name("ledger"))
-KEYS = 80
+KEYS = 40
 SENDERS = 4
-KILL_AFTER = 25  # acknowledged visits before the kill
+KILL_AFTER = 12  # acknowledged visits before the kill
 
 
 def _free_port() -> int:

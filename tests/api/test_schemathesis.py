@@ -47,7 +47,7 @@ CHECKS = [
 ]
 # Examples per operation, role and generation mode; LEDGER_TEST_SCHEMATHESIS_EXAMPLES raises
 # them for a deeper run by hand (CI keeps the defaults to stay within its time).
-EXAMPLES = {"sqlite": 3, "postgres": 1}
+EXAMPLES = {"sqlite": 3, "postgres": 2}
 DEEPER = int(os.environ.get("LEDGER_TEST_SCHEMATHESIS_EXAMPLES", "0"))
 
 

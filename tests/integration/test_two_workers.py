@@ -25,7 +25,7 @@ def test_two_workers_with_one_killed_mid_run_leave_read_models_equal_to_a_clean_
     try:
         migrate(engine)
         stream = Stream.start(ledger, contractors=2, cases_each=6, seed=5)
-        stream.add(300)
+        stream.add(150)
         head = ledger.head()
         workers = [Worker(store_url, settings.id_hash_key, tmp_path / f"worker-{n}.log") for n in range(2)]
         victim, survivor = workers
@@ -37,7 +37,7 @@ def test_two_workers_with_one_killed_mid_run_leave_read_models_equal_to_a_clean_
             victim.kill()
             assert min(at_kill.values()) < head, f"the kill came after the work was done: {at_kill} of {head}"
 
-            stream.add(random.Random(9).randint(100, 200))  # the log grows after the kill
+            stream.add(random.Random(9).randint(50, 100))  # the log grows after the kill
             head = ledger.head()
             wait_until(lambda: positions(engine) == {n: head for n in NAMES}, survivor, 300, "the survivor to reach the head", interval=0.05)
         finally:
