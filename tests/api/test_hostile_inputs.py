@@ -315,6 +315,7 @@ def test_hostile_inputs_are_refused_cleanly_or_carried_by_every_read_model(clien
             tally.failures.append(f"{probe.name}: {str(e)[:300]}")
     assert not tally.failures, f"{len(tally.failures)} of {len(PROBES)} probes failed:\n" + "\n".join(tally.failures)
     assert tally.refused + tally.accepted == len(PROBES)
+    print(f"{len(PROBES)} hostile inputs: {tally.refused} refused, {tally.accepted} accepted at a bound")
 
     wait_for_read_side(client, world.auditor)
     assert_read_models_equal_a_rebuild(client)
