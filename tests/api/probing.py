@@ -24,7 +24,7 @@ def assert_refusal(r: Any, what: object = "") -> str:
     return body["error"]
 
 
-def wait_for_read_side(client: TestClient, headers: dict[str, str], timeout: float = 30.0) -> dict[str, Any]:
+def wait_for_read_side(client: TestClient, headers: dict[str, str], timeout: float = 15.0) -> dict[str, Any]:
     """Waits until every projection has reached the head of the log; fails with the status
     (a stall shows there as a position that stops short of the head)."""
     deadline = time.monotonic() + timeout
