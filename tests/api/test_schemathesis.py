@@ -104,10 +104,12 @@ def _failures(exc: BaseException) -> list[Failure]:
     return [exc] if isinstance(exc, Failure) else []
 
 
-def _describe(failure: Failure, status: int) -> str:
+def _describe(failure: Failure, status: int, case: Any) -> str:
+    """The failure, and the request that caused it (without the token) to reproduce it."""
     title = failure.title or type(failure).__name__
     message = re.sub(r"\s+", " ", failure.message or "")[:160]
-    return f"{title} [{status}]: {message}"
+    curl = re.sub(r"\s+", " ", case.as_curl_command())[:300]
+    return f"{title} [{status}]: {message}\n      {curl}"
 
 
 def _store(store_url: str) -> str:
@@ -147,7 +149,7 @@ def test_every_operation_answers_every_role_without_a_server_error_and_as_docume
             except (AssertionError, BaseExceptionGroup) as exc:  # gathered, not shrunk
                 for failure in _failures(exc) or [Failure(operation=operation.label, message=str(exc)[:200])]:
                     key = (operation.label, role, failure.title or type(failure).__name__)
-                    found.setdefault(key, _describe(failure, response.status_code))
+                    found.setdefault(key, _describe(failure, response.status_code, case))
 
         try:
             run()
