@@ -109,5 +109,5 @@ async def store_error(request: Request, exc: Exception) -> JSONResponse:
 
 def internal_error(request_id: str) -> JSONResponse:
     """The answer to an exception nobody expected: JSON, with the id to find it in the log."""
-    detail = {"message": "an unexpected error; nothing is known to be recorded", "request_id": request_id}
+    detail = {"message": "an unexpected error; quote the request id when reporting it", "request_id": request_id}
     return JSONResponse(error_body("InternalError", detail), status_code=500)
