@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             follower.stop()
             engine.dispose()
             ledger.close()
+            log.info("ledger_stopped")
 
     app = FastAPI(title="Service-delivery ledger 服务类社会救助台账", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
