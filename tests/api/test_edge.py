@@ -14,6 +14,7 @@ from pydantic import BaseModel, TypeAdapter
 from structlog.testing import capture_logs
 
 from api.app import create_app
+from api.logs import redact_id_numbers
 from api.schemas import records
 from ledger.settings import Settings
 from tests.api.builders import PANEL, head, post, scores
@@ -103,6 +104,12 @@ class TestNoIdNumbers:
         assert set(r.json()) == {"error", "detail"}
         assert ID_NUMBER not in r.text and ID_NUMBER[:10] not in r.text
         assert ID_NUMBER not in repr(logs)
+
+    def test_a_national_id_number_inside_any_log_line_is_redacted(self):
+        line = f'{{"error": "DETAIL: Key (national_id)=({ID_NUMBER[:-1]}X) exists", "position": 12345678901234567}}'
+        redacted = redact_id_numbers(None, "error", line)
+        assert ID_NUMBER[:-1] not in redacted and "[id-number]" in redacted
+        assert "12345678901234567" in redacted  # seventeen digits alone are no ID number
 
 
 class TestHealth:
