@@ -53,7 +53,7 @@ class ContractorRecord(Record):
     suspended: bool
     suspension_reason: str | None
     debarred: bool
-    debarred_until: date | None
+    debarred_until: datetime | None
     debarment_reason: str | None
     enrolled_workers: int
 

@@ -171,6 +171,9 @@ def test_real_bodies_match_their_declared_models(client, world):
         "/visits/{visit_id}": world.a.visit_id,
         "/evaluations/{evaluation_id}": evaluation["evaluation_id"],
     }
+    post(client, f"/contractors/{world.b.contractor_id}/debarment", world.purchaser, {"reason": "虚报服务"})
+    debarred = client.get(f"/contractors/{world.b.contractor_id}", headers=world.purchaser).json()
+    assert records.ContractorRecord.model_validate(debarred).debarred_until is not None
     for route, model in RECORD_ROUTES.items():
         r = client.get(route.split("{")[0] + ids[route], headers=world.purchaser)
         assert r.status_code == 200, (route, r.text)
