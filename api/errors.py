@@ -33,7 +33,9 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 # A value the database cannot hold (a NUL character, a number out of range): the client's, not an outage.
 UNSTORABLE: tuple[type[Exception], ...] = (persistence.DataError, psycopg.DataError, sa.DataError)
 # Any other refusal by a store: nothing was recorded, and a retry may well succeed.
-STORE_ERRORS: tuple[type[Exception], ...] = (persistence.PersistenceError, psycopg.Error, sa.SQLAlchemyError)
+STORE_ERRORS: tuple[type[Exception], ...] = (persistence.PersistenceError, psycopg.Error, sa.DBAPIError)
+# Wrong SQL is a bug, not an outage: a retry cannot help, so it is a 500 like any other bug.
+STORE_BUGS: tuple[type[Exception], ...] = (persistence.ProgrammingError, psycopg.ProgrammingError, sa.ProgrammingError)
 
 log = structlog.get_logger("ledger.api")
 
@@ -81,6 +83,8 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, unstorable)
     for kind in STORE_ERRORS:
         app.add_exception_handler(kind, store_error)
+    for kind in STORE_BUGS:
+        app.add_exception_handler(kind, store_bug)
 
 
 def _cause(exc: BaseException) -> str:
@@ -105,6 +109,11 @@ async def store_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("store_error", error=_cause(exc))
     detail = "the store refused the request; nothing was recorded"
     return JSONResponse(error_body("StoreError", detail), status_code=503, headers=RETRY_AFTER)
+
+
+async def store_bug(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected_error", error=_cause(exc), exc_info=exc)
+    return internal_error(request.state.request_id)
 
 
 def internal_error(request_id: str) -> JSONResponse:

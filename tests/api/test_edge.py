@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import text
 from structlog.testing import capture_logs
 
 from api.app import create_app
@@ -90,6 +91,25 @@ class TestUnexpectedErrors:
         logged = [e for e in logs if e["event"] == "unexpected_error"]
         assert len(logged) == 1 and logged[0]["exc_info"] is True and logged[0]["log_level"] == "error"
         assert [e["status"] for e in logs if e["event"] == "request"] == [500]
+
+
+    @pytest.mark.postgres_only
+    def test_a_value_the_database_cannot_hold_is_a_422_and_wrong_sql_a_json_500(self, postgres_url):
+        app = create_app(Settings(environment="test", database_url=postgres_url, id_hash_key="test-id-hash-key"))
+
+        def run(sql: str, value: Any = None) -> None:
+            with app.state.read_side.engine.connect() as conn:
+                conn.execute(text(sql), {"v": value})
+
+        app.add_api_route("/nul-for-this-test", lambda: run("SELECT CAST(:v AS text)", "a\x00b"))
+        app.add_api_route("/overflow-for-this-test", lambda: run("SELECT CAST(:v AS integer)", 2**40))
+        app.add_api_route("/wrong-sql-for-this-test", lambda: run("SELECT no_such_column FROM read_model_version"))
+        with TestClient(app, raise_server_exceptions=False) as client:
+            for path in ("/nul-for-this-test", "/overflow-for-this-test"):
+                r = client.get(path)
+                assert r.status_code == 422 and r.json()["error"] == "UnstorableValue", (path, r.text)
+            r = client.get("/wrong-sql-for-this-test")
+            assert r.status_code == 500 and r.json()["error"] == "InternalError", r.text
 
 
 class TestNoIdNumbers:
