@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI, Request, Response
 
-from api.errors import install_error_handlers
+from api.body_limit import BodyLimit
+from api.errors import install_error_handlers, internal_error
 from api.logs import configure_logging
 from api.routers import audit, contracts, parties, reads, reference, services
 from ledger.bootstrap import build_ledger, build_milestones
@@ -45,8 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             inline=settings.follow_inline,
             interval=settings.follow_interval_seconds,
             on_error=lambda exc: log.error("milestone_process_failed", error=repr(exc)),
+            on_recovered=lambda failures: log.info("milestone_process_recovered", failures=failures),
         )
-        engine = make_engine(settings.sqlalchemy_url())
+        engine = make_engine(settings.sqlalchemy_url(), settings.timeouts())
         read_side = ReadSide(
             ledger,
             engine,
@@ -70,10 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             follower.stop()
             engine.dispose()
             ledger.close()
+            log.info("ledger_stopped")
 
     app = FastAPI(title="Service-delivery ledger 服务类社会救助台账", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
+    # Added before the request log, so it runs inside it: a refused body is logged like any answer.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.middleware("http")
     async def one_log_line_per_request(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
@@ -84,7 +89,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         started = time.perf_counter()
         status = 500
         try:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception:
+                # Nothing expected reaches here (errors.py maps those); still JSON, never plain text.
+                log.exception("unexpected_error", method=request.method)
+                response = internal_error(request.state.request_id)
             status = response.status_code
             response.headers["X-Request-ID"] = request.state.request_id
             if request.method == "POST" and status < 300:
@@ -96,7 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.info(
                 "request",
                 method=request.method,
-                route=getattr(route, "path", request.url.path),
+                # The template, never the path: a path may hold whatever a client typed.
+                route=getattr(route, "path", None),
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 actor=actor.actor_id if actor else None,

@@ -47,7 +47,12 @@ async def idempotency(
     request: Request,
     key: Annotated[
         str | None,
-        Header(alias="Idempotency-Key", description="Retry-safe key: the same key and body returns the first response"),
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=MAX_KEY_LENGTH,
+            description=f"Retry-safe key of 1 to {MAX_KEY_LENGTH} characters: the same key and body returns the first response",
+        ),
     ] = None,
 ) -> IdempotentRequest | None:
     if key is None:

@@ -7,22 +7,32 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+
+from ledger.settings import StoreTimeouts
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, timeouts: StoreTimeouts = StoreTimeouts()) -> Engine:
+    """The read-model engine; every wait on the database is bounded by `timeouts`."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": timeouts.sqlite_lock, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={round(timeouts.sqlite_lock * 1000)}")
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=5,
+        max_overflow=5,
+        pool_pre_ping=True,
+        pool_timeout=timeouts.pool,
+        connect_args={"connect_timeout": max(1, round(timeouts.connect)), "options": timeouts.postgres_options()},
+    )
 
 
 def alembic_dir() -> Path:
@@ -40,5 +50,8 @@ def migrate(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(alembic_dir()))
     cfg.set_main_option("version_table", "read_model_version")
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # A migration may rewrite a large table: it is bounded by its lock wait alone.
+            conn.execute(text("SET LOCAL statement_timeout = 0"))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -8,6 +8,7 @@ from api.deps import CurrentActor, Idempotency, LedgerDep
 from api.responses import created, found
 from api.schemas.common import ERRORS, Created, Reason
 from api.schemas.contracts import Accept, ReduceTranche, SignContract, Terminate
+from api.schemas.records import ContractRecord
 
 router = APIRouter(prefix="/contracts", tags=["contracts"], responses=ERRORS)
 C201 = {"status_code": 201, "response_model": Created}
@@ -64,6 +65,6 @@ def settle_contract(contract_id: str, by: CurrentActor, ledger: LedgerDep, idem:
     return created(ledger.settle_contract(by, contract_id, request=idem))
 
 
-@router.get("/{contract_id}")
+@router.get("/{contract_id}", response_model=ContractRecord)
 def get_contract(contract_id: str, by: CurrentActor, ledger: LedgerDep):
     return found(ledger.get_contract(by, contract_id))

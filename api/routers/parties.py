@@ -20,6 +20,7 @@ from api.schemas.parties import (
     RegisterBeneficiary,
     RegisterContractor,
 )
+from api.schemas.records import BeneficiaryRecord, ContractorRecord, FundRecord
 
 router = APIRouter(responses=ERRORS)
 C201 = {"status_code": 201, "response_model": Created}
@@ -35,7 +36,7 @@ def appropriate_fund(body: AppropriateFund, by: CurrentActor, ledger: LedgerDep,
     return created(ledger.appropriate_fund(by, body.name, body.source, body.fiscal_year, body.amount, request=idem))
 
 
-@router.get("/funds/{fund_id}", tags=["funds"])
+@router.get("/funds/{fund_id}", tags=["funds"], response_model=FundRecord)
 def get_fund(fund_id: str, by: CurrentActor, ledger: LedgerDep):
     return found(ledger.get_fund(by, fund_id))
 
@@ -75,7 +76,7 @@ def debar_contractor(contractor_id: str, body: Reason, by: CurrentActor, ledger:
     return created(ledger.debar_contractor(by, contractor_id, body.reason, request=idem))
 
 
-@router.get("/contractors/{contractor_id}", tags=["contractors"])
+@router.get("/contractors/{contractor_id}", tags=["contractors"], response_model=ContractorRecord)
 def get_contractor(contractor_id: str, by: CurrentActor, ledger: LedgerDep):
     return found(ledger.get_contractor(by, contractor_id))
 
@@ -114,6 +115,6 @@ def deregister(beneficiary_id: str, body: Deregister, by: CurrentActor, ledger: 
     return created(ledger.deregister_beneficiary(by, beneficiary_id, body.reason, body.note, request=idem))
 
 
-@router.get("/beneficiaries/{beneficiary_id}", tags=["beneficiaries"])
+@router.get("/beneficiaries/{beneficiary_id}", tags=["beneficiaries"], response_model=BeneficiaryRecord)
 def get_beneficiary(beneficiary_id: str, by: CurrentActor, ledger: LedgerDep):
     return found(ledger.get_beneficiary(by, beneficiary_id))

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.deps import CurrentActor, Idempotency, LedgerDep, Milestones
 from api.responses import created, found
 from api.schemas.common import ERRORS, Created, Reason
+from api.schemas.records import CaseRecord, EvaluationRecord, VisitRecord
 from api.schemas.services import (
     Appeal,
     Conclude,
@@ -61,7 +62,7 @@ def close_case(case_id: str, body: Reason, by: CurrentActor, ledger: LedgerDep, 
     return created(ledger.close_case(by, case_id, body.reason, request=idem))
 
 
-@router.get("/cases/{case_id}", tags=["cases"])
+@router.get("/cases/{case_id}", tags=["cases"], response_model=CaseRecord)
 def get_case(case_id: str, by: CurrentActor, ledger: LedgerDep):
     return found(ledger.get_case(by, case_id))
 
@@ -115,7 +116,7 @@ def spot_check(visit_id: str, body: SpotCheck, by: CurrentActor, ledger: LedgerD
     return created(result)
 
 
-@router.get("/visits/{visit_id}", tags=["visits"])
+@router.get("/visits/{visit_id}", tags=["visits"], response_model=VisitRecord)
 def get_visit(visit_id: str, by: CurrentActor, ledger: LedgerDep):
     return found(ledger.get_visit(by, visit_id))
 
@@ -147,6 +148,6 @@ def resolve_appeal(evaluation_id: str, body: ResolveAppeal, by: CurrentActor, le
     return created(ledger.resolve_appeal(by, evaluation_id, body.upheld, revised, body.note, request=idem))
 
 
-@router.get("/evaluations/{evaluation_id}", tags=["evaluations"])
+@router.get("/evaluations/{evaluation_id}", tags=["evaluations"], response_model=EvaluationRecord)
 def get_evaluation(evaluation_id: str, by: CurrentActor, ledger: LedgerDep):
     return found(ledger.get_evaluation(by, evaluation_id))

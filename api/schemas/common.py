@@ -83,10 +83,20 @@ class ErrorBody(BaseModel):
     detail: Any
 
 
+RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}}
+
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "MalformedRequest: the body cannot be read (e.g. it is not UTF-8)"},
     401: {"model": ErrorBody, "description": "Missing, unknown or revoked token"},
     403: {"model": ErrorBody, "description": "The role may not do this"},
     404: {"model": ErrorBody, "description": "No such object, or another organisation's"},
     409: {"model": ErrorBody, "description": "A business rule refuses the command"},
+    413: {"model": ErrorBody, "description": "RequestTooLarge: the body passes the service's limit (1 MB by default)"},
     422: {"model": ErrorBody, "description": "The request's shape or values are wrong"},
+    500: {"model": ErrorBody, "description": "InternalError: unexpected; the detail gives the request id to find it in the log"},
+    503: {
+        "model": ErrorBody,
+        "description": "StoreUnavailable or StoreError: a store is down or timed out; retry with the same Idempotency-Key to record a command exactly once",
+        "headers": RETRY_AFTER_HEADER,
+    },
 }

@@ -847,7 +847,8 @@ def _uuid(value: Any, missing: type[NotFound]) -> uuid.UUID:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
-        raise missing(f"{value!r} is not an id") from None
+        # Not echoed: a national ID number typed where an id belongs must not reach a log or a body.
+        raise missing("the value given is not an id") from None
 
 
 def _scope(by: Actor) -> str:

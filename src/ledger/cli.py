@@ -26,7 +26,17 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     app = create_app(settings)
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port, log_config=None, access_log=False)
+    # No access log: it would print full paths, and a path may hold whatever a client typed (the
+    # app logs one line per request with the route template). On SIGTERM, requests in flight get
+    # the grace period, then are cancelled; every wait on a store is bounded, so the stop is prompt.
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+    )
     return 0
 
 
@@ -56,7 +66,7 @@ def _read_side(settings: Settings | None = None) -> Iterator[ReadSide]:
 
     settings = settings or get_settings()
     with _ledger(settings) as ledger:
-        read_side = ReadSide(ledger, make_engine(settings.sqlalchemy_url()), interval=settings.projections_interval_seconds)
+        read_side = ReadSide(ledger, make_engine(settings.sqlalchemy_url(), settings.timeouts()), interval=settings.projections_interval_seconds)
         try:
             read_side.prepare()
             yield read_side

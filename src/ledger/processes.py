@@ -97,16 +97,31 @@ class MilestoneProcess:
         return changed
 
 
-
 class Follower:
     """Keeps a process caught up with the log: woken after each command (or run inline, so a
-    visit's response already sees its milestone), and polling as a safety net after restarts."""
+    visit's response already sees its milestone), and polling as a safety net after restarts.
 
-    def __init__(self, process: MilestoneProcess, *, inline: bool, interval: float, on_error: Any = None) -> None:
+    While it keeps failing (a store outage) it waits longer each round, up to `max_backoff`
+    seconds, and reports the first error of the streak once, and the recovery once."""
+
+    def __init__(
+        self,
+        process: MilestoneProcess,
+        *,
+        inline: bool,
+        interval: float,
+        on_error: Any = None,
+        on_recovered: Any = None,
+        max_backoff: float = 30.0,
+    ) -> None:
         self.process = process
         self.inline = inline
         self.interval = interval
+        self.max_backoff = max(max_backoff, interval)
         self.on_error = on_error or (lambda exc: None)
+        self.on_recovered = on_recovered or (lambda failures: None)
+        self.failures = 0  # rounds failed in a row
+        self._streak = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -121,7 +136,22 @@ class Follower:
         try:
             self.process.run_until_idle()
         except Exception as exc:  # the command is recorded; the follower will try again
-            self.on_error(exc)
+            with self._streak:
+                self.failures += 1
+                first = self.failures == 1
+            if first:
+                self.on_error(exc)
+            return
+        with self._streak:
+            failures, self.failures = self.failures, 0
+        if failures:
+            self.on_recovered(failures)
+
+    def next_wait(self) -> float:
+        """The interval while healthy; doubling with each failed round, up to max_backoff."""
+        if not self.failures:
+            return self.interval
+        return min(self.max_backoff, self.interval * 2 ** min(self.failures, 16))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name=f"follow-{self.process.name}", daemon=True)
@@ -130,11 +160,16 @@ class Follower:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._run()
-            self._wake.wait(self.interval)
+            # A command wakes it early only while healthy: in an outage each command would
+            # otherwise start another failing round.
+            if self.failures:
+                self._stop.wait(self.next_wait())
+            else:
+                self._wake.wait(self.interval)
             self._wake.clear()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=timeout)

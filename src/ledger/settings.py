@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -42,6 +44,19 @@ class Settings(BaseSettings):
     # Default: beside the SQLite file, or ./ledger-signing.key. Several hosts must share one file.
     signing_key_path: Path | None = None
 
+    # Limits at the edge: nothing a client sends or a store outage does may hold a worker long.
+    max_body_bytes: int = Field(default=1_000_000, ge=1)
+    # PostgreSQL: a statement, a lock wait, a new connection and a wait for a pooled connection
+    # are each bounded, so an outage answers 503 within seconds instead of hanging.
+    postgres_statement_timeout_seconds: float = Field(default=5.0, gt=0)
+    postgres_lock_timeout_seconds: float = Field(default=3.0, gt=0)
+    postgres_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    postgres_pool_timeout_seconds: float = Field(default=2.0, gt=0)
+    # SQLite: how long a write waits for another writer's lock.
+    sqlite_lock_timeout_seconds: float = Field(default=5.0, gt=0)
+    # `ledger serve`: how long SIGTERM waits for requests in flight before it stops them.
+    shutdown_grace_seconds: float = Field(default=5.0, ge=0)
+
     # Policy (defaults are the seed documents' values).
     max_term_years: int = 3
     debarment_years: int = 3
@@ -69,25 +84,53 @@ class Settings(BaseSettings):
             return f"postgresql+psycopg://{rest}"
         return self.database_url
 
+    def timeouts(self) -> StoreTimeouts:
+        return StoreTimeouts(
+            statement=self.postgres_statement_timeout_seconds,
+            lock=self.postgres_lock_timeout_seconds,
+            connect=self.postgres_connect_timeout_seconds,
+            pool=self.postgres_pool_timeout_seconds,
+            sqlite_lock=self.sqlite_lock_timeout_seconds,
+        )
+
     def eventstore_env(self) -> dict[str, str]:
         """The eventsourcing library's settings for the configured store."""
-        env = eventstore_env(self.database_url)
+        env = eventstore_env(self.database_url, self.timeouts())
         if "POSTGRES_POOL_SIZE" in env:
             env["POSTGRES_POOL_SIZE"] = str(self.postgres_pool_size)
         return env
 
 
-def eventstore_env(database_url: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class StoreTimeouts:
+    """Every wait on a store, in seconds; the event store and the read models share them."""
+
+    statement: float = 5.0
+    lock: float = 3.0
+    connect: float = 2.0
+    pool: float = 2.0
+    sqlite_lock: float = 5.0
+
+    def postgres_options(self) -> str:
+        """libpq `options` that set the session's timeouts on every new connection."""
+        return f"-c statement_timeout={_ms(self.statement)} -c lock_timeout={_ms(self.lock)}"
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+def eventstore_env(database_url: str, timeouts: StoreTimeouts = StoreTimeouts()) -> dict[str, str]:
     url = urlsplit(database_url)
     if url.scheme == "sqlite":
         # As in SQLAlchemy: sqlite:///relative/path, sqlite:////absolute/path.
         path = unquote(url.path)[1:]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path or ":memory:", "SQLITE_LOCK_TIMEOUT": "30"}
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path or ":memory:", "SQLITE_LOCK_TIMEOUT": str(math.ceil(timeouts.sqlite_lock))}
     if url.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "ledger.postgres_store:BoundedPostgresFactory",
             "POSTGRES_DBNAME": url.path.lstrip("/") or "ledger",
             "POSTGRES_HOST": url.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),
@@ -95,7 +138,14 @@ def eventstore_env(database_url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "10",
-            "POSTGRES_CONNECT_TIMEOUT": "10",
+            # The library reads this as the wait for a pooled connection, in whole seconds.
+            "POSTGRES_CONNECT_TIMEOUT": str(math.ceil(timeouts.pool)),
+            # Whole seconds; the library sets it again for the transaction that locks the table.
+            "POSTGRES_LOCK_TIMEOUT": str(math.ceil(timeouts.lock)),
+            # A pooled connection that died in an outage is replaced before use, not failed on.
+            "POSTGRES_PRE_PING": "yes",
+            "POSTGRES_SERVER_CONNECT_TIMEOUT": str(math.ceil(timeouts.connect)),
+            "POSTGRES_SESSION_OPTIONS": timeouts.postgres_options(),
         }
     raise ValueError(f"unsupported database URL {database_url!r}: use sqlite:///PATH or postgresql://…")
 
