@@ -53,8 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ledger,
             engine,
             interval=settings.projections_interval_seconds,
-            on_error=lambda exc: log.error("projection_failed", error=repr(exc)),
-        )
+        )  # logs its own structured projection_stalled / read_side_unavailable lines
         read_side.prepare()  # alembic upgrade head for the read models
         chain = TamperEvidence(ledger, engine, settings.signing_key_file(), on_error=lambda exc: log.error("chain_failed", error=repr(exc)))
         chain.prepare()

@@ -13,7 +13,6 @@ from api.errors import Unauthenticated
 from ledger.application import Ledger
 from ledger.application import Request as IdempotentRequest
 from ledger.domain.actors import Actor
-from ledger.domain.errors import InvalidInput
 from ledger.domain.limits import IDEMPOTENCY_KEY
 from ledger.processes import Follower
 
@@ -57,8 +56,7 @@ async def idempotency(
 ) -> IdempotentRequest | None:
     if key is None:
         return None
-    if not 0 < len(key) <= MAX_KEY_LENGTH:
-        raise InvalidInput(f"an Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters")
+    IDEMPOTENCY_KEY.check(key, "an Idempotency-Key")  # the header's schema checks the length; this, control characters
     raw = await request.body()
     try:
         body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")) if raw else ""

@@ -169,7 +169,7 @@ def contract(request: Request, contract_id: IdInPath, by: CurrentActor, read_sid
     _fresh(request, read_side, min_position, "fulfilment")
     item = _query(read_side, queries.contract, contract_id=contract_id, org=_org(by))
     if item is None:
-        raise ContractNotFound(f"no contract {contract_id}")
+        raise ContractNotFound("no such contract")
     return found(item)
 
 
@@ -202,7 +202,7 @@ def fund(request: Request, fund_id: IdInPath, by: CurrentActor, read_side: ReadS
     _fresh(request, read_side, min_position, "funds")
     item = _query(read_side, queries.fund, fund_id=fund_id)
     if item is None:
-        raise FundNotFound(f"no fund {fund_id}")
+        raise FundNotFound("no such fund")
     return found(item)
 
 
