@@ -5,9 +5,12 @@ in the domain is served before it is documented, never refused."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import describe
+from ledger.domain.catalogue import SpotCheckResult
 
 Yuan = Annotated[str, Field(description="Yuan, exact, as a decimal string", examples=["1200.00"])]
 
@@ -145,15 +148,15 @@ class VisitRecord(Record):
     service_code: str
     started_at: datetime
     ended_at: datetime
-    location: str
+    location: str | None
     notes: str | None
     evidence_hash: str | None
     township: str
     village: str
-    confirmation: dict[str, Any] | None
+    confirmation: Literal["confirmed", "disputed"] | None = Field(description="The beneficiary's word on the visit, if any")
     voided: bool
     void_reason: str | None
-    spot_check: dict[str, Any] | None
+    spot_check: str | None = Field(description="The spot check's result, if any: " + describe(SpotCheckResult))
     counts: bool = Field(description="Whether the visit counts towards its contract's volume")
 
 

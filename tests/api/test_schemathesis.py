@@ -112,6 +112,13 @@ def _describe(failure: Failure, status: int, case: Any) -> str:
     return f"{title} [{status}]: {message}\n      {curl}"
 
 
+def _only_dropped_the_token(failure: Failure) -> bool:
+    """A negative case whose one fault is a missing required header (the bearer token) cannot be
+    judged here: every request carries the role's token, which puts that header back."""
+    message = failure.message or ""
+    return (failure.title or "").startswith("Schema-violating request accepted") and "header: violates `required`" in message and message.count("- ") <= 1
+
+
 def _store(store_url: str) -> str:
     return "postgres" if store_url.startswith("postgresql") else "sqlite"
 
@@ -148,6 +155,8 @@ def test_every_operation_answers_every_role_without_a_server_error_and_as_docume
                 case.validate_response(response, checks=CHECKS, headers=headers)
             except (AssertionError, BaseExceptionGroup) as exc:  # gathered, not shrunk
                 for failure in _failures(exc) or [Failure(operation=operation.label, message=str(exc)[:200])]:
+                    if _only_dropped_the_token(failure):
+                        continue
                     key = (operation.label, role, failure.title or type(failure).__name__)
                     found.setdefault(key, _describe(failure, response.status_code, case))
 
