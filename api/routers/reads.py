@@ -18,7 +18,7 @@ from api.deps import CurrentActor
 from api.errors import error_body
 from api.params import Cursor, Filter, FiscalYear, IdInPath, MinPosition, Time, text_query, time_query
 from api.responses import found
-from api.schemas.common import ERRORS, ErrorBody
+from api.schemas.common import ERRORS
 from api.schemas.reads import (
     AuditEntry,
     CaseloadRow,
@@ -42,7 +42,7 @@ from projections.readside import ReadSide
 router = APIRouter()
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
-    503: {"model": ErrorBody, "description": "The read models or the store cannot answer now; see Retry-After"},
+    503: {**ERRORS[503], "description": "The read models or the store cannot answer now; see Retry-After"},
 }
 R = Role
 READY_TIMEOUT_SECONDS = 2.0  # /health/ready answers within this even when the database hangs
@@ -251,7 +251,10 @@ def status(request: Request, by: CurrentActor, read_side: ReadSideDep):
     tags=["health"],
     summary="Ready to serve: the store answers and every read model is running",
     response_model=Readiness,
-    responses={503: {"model": ErrorBody, "description": "Not ready: `detail` names why (NotReady), or the store did not answer (StoreUnavailable)"}},
+    responses={
+        **{status: ERRORS[status] for status in (400, 413, 500)},
+        503: {**ERRORS[503], "description": "Not ready: `detail` names why (NotReady), or the store did not answer (StoreUnavailable)"},
+    },
 )
 async def ready(request: Request, read_side: ReadSideDep):
     """No token needed. Answers within a bounded time even if the database hangs: one check runs
