@@ -91,7 +91,7 @@ class RedFlags(Projection):
         v = self.t.flag_visits
         later = select(v).where(v.c.beneficiary_id == beneficiary_id, v.c.started_at >= at, v.c.voided.is_(False)).order_by(v.c.position)
         for visit in conn.execute(later).mappings():
-            self._deregistered_visit(conn, visit, position, at, position)
+            self._deregistered_visit(conn, visit, position, at, position, at)
 
     def delivered(self, conn: Connection, e: Any, position: int) -> None:
         started, ended = _utc(e.started_at), _utc(e.ended_at)
@@ -113,12 +113,12 @@ class RedFlags(Projection):
         }
         person = fetch_one(conn, self.t.flag_beneficiaries, beneficiary_id=e.beneficiary_id)
         if person is not None and started >= _utc(person["deregistered_at"]):
-            self._deregistered_visit(conn, visit, person["position"], _utc(person["deregistered_at"]), position)
-        self._overlaps(conn, visit)
-        self._shared_evidence(conn, visit)
+            self._deregistered_visit(conn, visit, person["position"], _utc(person["deregistered_at"]), position, e.timestamp)
+        self._overlaps(conn, visit, e.timestamp)
+        self._shared_evidence(conn, visit, e.timestamp)
         upsert(conn, self.t.flag_visits, visit, ["visit_id"])
-        self._day_count(conn, visit)
-        self._line_count(conn, visit, 1, position)
+        self._day_count(conn, visit, e.timestamp)
+        self._line_count(conn, visit, 1, position, e.timestamp)
 
     def confirmed(self, conn: Connection, e: Any, position: int) -> None:
         visit = fetch_one(conn, self.t.flag_visits, visit_id=str(e.originator_id))
@@ -136,7 +136,7 @@ class RedFlags(Projection):
             changes["confirmed"] = False
         if e.volume_delta:
             changes["counts"] = False
-            self._line_count(conn, visit, e.volume_delta, position)
+            self._line_count(conn, visit, e.volume_delta, position, e.timestamp)
             if visit["confirmed"]:  # a confirmed visit that stops counting no longer backs a payment
                 bump(conn, self.t.flag_contracts, {"contract_id": visit["contract_id"]}, confirmed_fen=-self._price(conn, visit))
                 self._check_paid(conn, visit["contract_id"], _proof(position, f"Visit.{kind}", visit["visit_id"]), e.timestamp)
@@ -151,12 +151,12 @@ class RedFlags(Projection):
         self._check_paid(conn, contract_id, _proof(position, "Contract.TrancheReleased", e.tranche_id), e.timestamp)
 
     # --- the checks ---------------------------------------------------------------------------
-    def _deregistered_visit(self, conn: Connection, visit: Any, deregistered_position: int, at: datetime, position: int) -> None:
+    def _deregistered_visit(self, conn: Connection, visit: Any, deregistered_position: int, at: datetime, position: int, when: datetime) -> None:
         evidence = [_proof(deregistered_position, "Beneficiary.Deregistered", visit["beneficiary_id"]), _visit_proof(visit)]
         detail = {"beneficiary_id": visit["beneficiary_id"], "deregistered_at": at.isoformat(), "visit_started_at": _utc(visit["started_at"]).isoformat()}
-        self._raise(conn, "deregistered_beneficiary", visit["visit_id"], visit, position, at, detail, evidence, contract_id=visit["contract_id"])
+        self._raise(conn, "deregistered_beneficiary", visit["visit_id"], visit, position, when, detail, evidence, contract_id=visit["contract_id"])
 
-    def _overlaps(self, conn: Connection, visit: dict[str, Any]) -> None:
+    def _overlaps(self, conn: Connection, visit: dict[str, Any], when: datetime) -> None:
         v = self.t.flag_visits
         overlapping = (
             select(v)
@@ -167,9 +167,9 @@ class RedFlags(Projection):
         if others:
             detail = {"worker_id": visit["worker_id"], "visits": len(others) + 1}
             evidence = [*map(_visit_proof, others), _visit_proof(visit)]
-            self._raise(conn, "overlapping_visits", visit["visit_id"], visit, visit["position"], visit["started_at"], detail, evidence, contract_id=visit["contract_id"])
+            self._raise(conn, "overlapping_visits", visit["visit_id"], visit, visit["position"], when, detail, evidence, contract_id=visit["contract_id"])
 
-    def _shared_evidence(self, conn: Connection, visit: dict[str, Any]) -> None:
+    def _shared_evidence(self, conn: Connection, visit: dict[str, Any], when: datetime) -> None:
         if not visit["evidence_hash"]:
             return
         v = self.t.flag_visits
@@ -177,9 +177,9 @@ class RedFlags(Projection):
         if others:
             detail = {"evidence_hash": visit["evidence_hash"], "visits": len(others) + 1}
             evidence = [*map(_visit_proof, others), _visit_proof(visit)]
-            self._raise(conn, "shared_evidence_hash", visit["visit_id"], visit, visit["position"], visit["started_at"], detail, evidence, contract_id=visit["contract_id"])
+            self._raise(conn, "shared_evidence_hash", visit["visit_id"], visit, visit["position"], when, detail, evidence, contract_id=visit["contract_id"])
 
-    def _day_count(self, conn: Connection, visit: dict[str, Any]) -> None:
+    def _day_count(self, conn: Connection, visit: dict[str, Any], when: datetime) -> None:
         key = {"worker_id": visit["worker_id"], "day": visit["day"]}
         add_to(conn, self.t.flag_worker_days, key, visits=1)
         count = fetch_one(conn, self.t.flag_worker_days, **key)["visits"]
@@ -188,16 +188,16 @@ class RedFlags(Projection):
             v = self.t.flag_visits
             day = conn.execute(select(v).where(v.c.worker_id == visit["worker_id"], v.c.day == visit["day"]).order_by(v.c.position)).mappings()
             subject = f"{visit['worker_id']}/{visit['day'].isoformat()}"
-            self._raise(conn, "worker_day_limit", subject, visit, visit["position"], visit["started_at"], detail, [*map(_visit_proof, day)], subject_id=visit["worker_id"])
+            self._raise(conn, "worker_day_limit", subject, visit, visit["position"], when, detail, [*map(_visit_proof, day)], subject_id=visit["worker_id"])
 
-    def _line_count(self, conn: Connection, visit: Any, delta: int, position: int) -> None:
+    def _line_count(self, conn: Connection, visit: Any, delta: int, position: int, when: datetime) -> None:
         key = {"contract_id": visit["contract_id"], "service_code": visit["service_code"]}
         bump(conn, self.t.flag_lines, key, delivered=delta)
         line = fetch_one(conn, self.t.flag_lines, **key)
         if delta > 0 and line["delivered"] > line["quantity"]:
             detail = {"service_code": line["service_code"], "quantity": line["quantity"], "delivered": line["delivered"]}
             subject = f"{visit['contract_id']}/{visit['service_code']}"
-            self._raise(conn, "over_contracted_quantity", subject, visit, position, visit["started_at"], detail, [_visit_proof(visit)], subject_id=visit["contract_id"], contract_id=visit["contract_id"])
+            self._raise(conn, "over_contracted_quantity", subject, visit, position, when, detail, [_visit_proof(visit)], subject_id=visit["contract_id"], contract_id=visit["contract_id"])
 
     def _quality(self, conn: Connection, visit: Any, kind: str, position: int, at: datetime) -> None:
         flag = fetch_one(conn, self.t.flags, flag_id=_flag_id("disputes_and_failed_checks", visit["contractor_id"]))

@@ -240,7 +240,7 @@ class RedFlag(Answer):
     contract_id: str | None
     subject_id: str = Field(description="The visit, worker, contract or contractor flagged")
     raised_position: int = Field(description="The position of the event that raised it")
-    raised_at: datetime
+    raised_at: datetime = Field(description="When the event that raised it was recorded")
     updated_position: int = Field(description="The position of the latest event that added to it")
     detail: dict[str, str | int | None] = Field(description="The figures behind it: counts, amounts in yuan, times")
     evidence: list[Evidence]
