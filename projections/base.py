@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ledger.domain.rules import Policy
 from projections.tables import Tables
 
 Handler = Callable[[Connection, Any, int], None]
@@ -40,8 +41,9 @@ class Projection(ABC):
 
     name: str = ""
 
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, policy: Policy | None = None) -> None:
         self.t = tables
+        self.policy = policy or Policy()  # the settings a projection may judge by (red flags)
         self.handlers: dict[str, Handler] = self.register()
 
     @abstractmethod

@@ -353,3 +353,20 @@ def audit(
         r["recorded_at"] = _utc(r["recorded_at"])
         r.pop("owner_organisation", None)
     return rows, next_cursor
+
+
+# --- red flags --------------------------------------------------------------------------------
+def red_flags(conn: Connection, *, org: str | None, kind: str | None = None, contractor_id: str | None = None, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+    """Flags in the order they were raised; a contractor sees its own."""
+    f = t.flags
+    stmt = select(f)
+    if kind:
+        stmt = stmt.where(f.c.kind == kind)
+    if org or contractor_id:
+        stmt = stmt.where(f.c.contractor_id == (org or contractor_id))
+    rows, next_cursor = page(conn, stmt, f.c.raised_position, f.c.flag_id, descending=False, cursor=cursor, limit=limit)
+    for r in rows:
+        r["raised_at"] = _utc(r["raised_at"])
+        r["detail"] = json.loads(r["detail"])
+        r["evidence"] = json.loads(r["evidence"])
+    return rows, next_cursor

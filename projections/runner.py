@@ -26,15 +26,17 @@ from typing import Any
 
 from sqlalchemy import Engine, MetaData, delete, insert, select, update
 
+from ledger.domain.rules import Policy
 from projections.audit import AuditTrail
 from projections.base import Projection
 from projections.caseload import Caseload
+from projections.flags import RedFlags
 from projections.fulfilment import Fulfilment
 from projections.funds import FundUsage
 from projections.stalls import NO_STALL, EventFailed, ProjectionStalled, Stall, backoff_seconds, error_message, error_name, event_type_of, is_outage, utc
 from projections.tables import LIVE, Tables, define
 
-PROJECTIONS: tuple[type[Projection], ...] = (AuditTrail, Caseload, Fulfilment, FundUsage)
+PROJECTIONS: tuple[type[Projection], ...] = (AuditTrail, Caseload, Fulfilment, FundUsage, RedFlags)
 NAMES = tuple(p.name for p in PROJECTIONS)
 
 
@@ -42,12 +44,12 @@ class ClaimLost(Exception):
     """Another runner advanced the projection first; this batch is dropped."""
 
 
-def build(tables: Tables, names: Sequence[str] | None = None) -> list[Projection]:
+def build(tables: Tables, names: Sequence[str] | None = None, policy: Policy | None = None) -> list[Projection]:
     wanted = set(names or NAMES)
     unknown = wanted - set(NAMES)
     if unknown:
         raise ValueError(f"unknown projections: {', '.join(sorted(unknown))}; known: {', '.join(NAMES)}")
-    return [cls(tables) for cls in PROJECTIONS if cls.name in wanted]
+    return [cls(tables, policy) for cls in PROJECTIONS if cls.name in wanted]
 
 
 def _now() -> datetime:
@@ -98,7 +100,7 @@ class ProjectionRunner:
         self.ledger = ledger
         self.engine = engine
         self.tables = tables
-        self.projections = build(tables, names)
+        self.projections = build(tables, names, ledger.policy)
         self.batch_size = batch_size
         self.retry_seconds = retry_seconds
         self.max_retry_seconds = max_retry_seconds
@@ -241,8 +243,8 @@ class Rebuilder:
     def rebuild(self, name: str, progress: Callable[[str, int, int], None] | None = None) -> int:
         shadow_md = MetaData()
         shadow = define(shadow_md, self.SUFFIX)
-        live_projection = build(LIVE, [name])[0]
-        shadow_projection = build(shadow, [name])[0]
+        live_projection = build(LIVE, [name], self.ledger.policy)[0]
+        shadow_projection = build(shadow, [name], self.ledger.policy)[0]
         shadow_tables = [*shadow_projection.owned_tables(), shadow.positions]
         shadow_md.drop_all(self.engine, tables=shadow_tables)
         shadow_md.create_all(self.engine, tables=shadow_tables)

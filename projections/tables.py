@@ -8,6 +8,7 @@ shadow copy while the live tables keep serving, then swap in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
 
@@ -43,6 +44,12 @@ class Tables:
     fund_beneficiaries: Table
     fund_visits: Table
     fund_breakdown: Table
+    flags: Table
+    flag_visits: Table
+    flag_beneficiaries: Table
+    flag_lines: Table
+    flag_contracts: Table
+    flag_worker_days: Table
 
 
 def define(metadata: MetaData, suffix: str = "") -> Tables:
@@ -281,6 +288,76 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             Column("key", sized(limits.TOWNSHIP), primary_key=True),
             Column("contracted_fen", BigInteger, nullable=False, default=0),
             Column("delivered_fen", BigInteger, nullable=False, default=0),
+            Column("visits", Integer, nullable=False, default=0),
+        ),
+        **_flag_tables(t, ix),
+    )
+
+
+def _flag_tables(t: Any, ix: Any) -> dict[str, Table]:
+    """The red-flags projection (projections/flags.py): the flags and what it needs to raise them."""
+    return dict(
+        flags=t(
+            "flags",
+            Column("flag_id", String(36), primary_key=True),
+            Column("kind", String(32), nullable=False),
+            Column("contractor_id", ID),
+            Column("contract_id", ID),
+            Column("subject_id", ID, nullable=False),  # the visit, worker, contract or contractor flagged
+            Column("raised_position", BigInteger, nullable=False),
+            Column("raised_at", DateTime(timezone=True), nullable=False),
+            Column("updated_position", BigInteger, nullable=False),
+            Column("detail", Text, nullable=False),
+            Column("evidence", Text, nullable=False),
+            ix("flags", "kind", "raised_position"),
+            ix("flags", "contractor_id", "raised_position"),
+        ),
+        flag_visits=t(
+            "flag_visits",
+            Column("visit_id", ID, primary_key=True),
+            Column("position", BigInteger, nullable=False),
+            Column("contract_id", ID, nullable=False),
+            Column("contractor_id", ID, nullable=False),
+            Column("beneficiary_id", ID, nullable=False),
+            Column("worker_id", ID, nullable=False),
+            Column("service_code", String(64), nullable=False),
+            Column("started_at", DateTime(timezone=True), nullable=False),
+            Column("ended_at", DateTime(timezone=True), nullable=False),
+            Column("day", Date, nullable=False),
+            Column("evidence_hash", sized(limits.EVIDENCE_HASH)),
+            Column("voided", Boolean, nullable=False),
+            Column("counts", Boolean, nullable=False),
+            Column("confirmed", Boolean, nullable=False),
+            ix("flag_visits", "worker_id", "started_at"),
+            ix("flag_visits", "beneficiary_id"),
+            ix("flag_visits", "evidence_hash"),
+        ),
+        flag_beneficiaries=t(
+            "flag_beneficiaries",
+            Column("beneficiary_id", ID, primary_key=True),
+            Column("deregistered_at", DateTime(timezone=True), nullable=False),
+            Column("position", BigInteger, nullable=False),
+        ),
+        flag_lines=t(
+            "flag_lines",
+            Column("contract_id", ID, primary_key=True),
+            Column("service_code", String(64), primary_key=True),
+            Column("quantity", Integer, nullable=False),
+            Column("unit_price_fen", BigInteger, nullable=False),
+            Column("delivered", Integer, nullable=False, default=0),
+        ),
+        flag_contracts=t(
+            "flag_contracts",
+            Column("contract_id", ID, primary_key=True),
+            Column("contractor_id", ID, nullable=False),
+            Column("signed_position", BigInteger, nullable=False),
+            Column("released_fen", BigInteger, nullable=False, default=0),
+            Column("confirmed_fen", BigInteger, nullable=False, default=0),
+        ),
+        flag_worker_days=t(
+            "flag_worker_days",
+            Column("worker_id", ID, primary_key=True),
+            Column("day", Date, primary_key=True),
             Column("visits", Integer, nullable=False, default=0),
         ),
     )

@@ -30,12 +30,14 @@ from api.schemas.reads import (
     PayableTranche,
     ProjectionsStatus,
     Readiness,
+    RedFlag,
 )
 from ledger.application import to_plain
 from ledger.domain.actors import Actor
 from ledger.domain.catalogue import Role
 from ledger.domain.errors import ContractNotFound, FundNotFound, InvalidInput, LedgerError
 from projections import queries
+from projections.flags import KINDS as FLAG_KINDS
 from projections.paging import BadCursor
 from projections.readside import ReadSide
 
@@ -276,3 +278,19 @@ async def ready(request: Request, read_side: ReadSideDep):
 
 def _not_ready(code: str, detail: Any) -> JSONResponse:
     return JSONResponse(error_body(code, detail), status_code=503, headers={"Retry-After": "5"})
+
+
+@router.get("/read/red-flags", tags=["read models"], responses=READ_ERRORS, summary="Red flags, each naming the events that show it", response_model=Page[RedFlag])
+def red_flags(
+    request: Request,
+    by: CurrentActor,
+    read_side: ReadSideDep,
+    kind: Literal[FLAG_KINDS] | None = None,  # type: ignore[valid-type]
+    contractor_id: Filter = None,
+    min_position: MinPosition = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+):
+    by.require(R.PURCHASER, R.AUDITOR, R.CONTRACTOR)
+    _fresh(request, read_side, min_position, "flags")
+    return _paged(*_query(read_side, queries.red_flags, org=_org(by), kind=kind, contractor_id=contractor_id, cursor=cursor, limit=limit))

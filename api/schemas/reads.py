@@ -222,3 +222,25 @@ class Readiness(Answer):
     head: int
     reasons: list[str] = Field(description="Why the service is not ready; empty when it is")
     projections: list[ProjectionReadiness]
+
+
+# --- red flags --------------------------------------------------------------------------------
+class Evidence(Answer):
+    position: int = Field(description="The event's position in the global log")
+    event: str = Field(description="The event's type, e.g. Visit.Delivered")
+    id: str = Field(description="The visit, beneficiary or tranche the event is about")
+
+
+class RedFlag(Answer):
+    """A doubtful fact and the events that show it; see projections/flags.py for each kind."""
+
+    flag_id: str
+    kind: str
+    contractor_id: str | None
+    contract_id: str | None
+    subject_id: str = Field(description="The visit, worker, contract or contractor flagged")
+    raised_position: int = Field(description="The position of the event that raised it")
+    raised_at: datetime = Field(description="When the event that raised it was recorded")
+    updated_position: int = Field(description="The position of the latest event that added to it")
+    detail: dict[str, str | int | None] = Field(description="The figures behind it: counts, amounts in yuan, times")
+    evidence: list[Evidence]

@@ -210,3 +210,16 @@ class Health(Open):
 
 class Liveness(Open):
     status: str = Field(examples=["alive"])
+
+
+class AsOf(Open):
+    as_of_position: int | None = Field(description="The log position asked for, if one was")
+    as_of_time: datetime | None = Field(description="The time asked for, if one was")
+
+
+class ContractAsOf(ContractRecord, AsOf):
+    """A contract replayed to its last event at or before the point asked for."""
+
+
+class FundAsOf(FundRecord, AsOf):
+    """A fund replayed to its last event at or before the point asked for."""

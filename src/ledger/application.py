@@ -19,6 +19,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
+from ledger.as_of import AsOfReads
 from ledger.domain import limits
 from ledger.domain.actors import Actor
 from ledger.domain.base import LedgerAggregate, utcnow
@@ -109,7 +110,7 @@ class _Work:
     ids: dict[str, Any] = field(default_factory=dict)
 
 
-class Ledger(Application):
+class Ledger(AsOfReads, Application):
     name = "Ledger"
     # Snapshots keep long-lived streams cheap to load.
     snapshotting_intervals = {Contract: 50, Contractor: 50, Fund: 50, VolumeTally: 50, PurchaseCeiling: 50}

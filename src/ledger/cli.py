@@ -213,7 +213,7 @@ def parser() -> argparse.ArgumentParser:
     run = proj_sub.add_parser("run", help="keep the read models in this process (set LEDGER_PROJECTIONS_IN_SERVICE=false on the API)")
     run.set_defaults(func=_projections_run)
     rebuild = proj_sub.add_parser("rebuild", help="rebuild from the first event, serving the old rows until the swap")
-    rebuild.add_argument("names", nargs="*", metavar="NAME", help="audit, caseload, fulfilment, funds (default: all)")
+    rebuild.add_argument("names", nargs="*", metavar="NAME", help="audit, caseload, fulfilment, funds, flags (default: all)")
     rebuild.set_defaults(func=_projections_rebuild)
     status = proj_sub.add_parser("status", help="each projection's state (running, lagging, stalled and where), position and lag")
     status.set_defaults(func=_projections_status)

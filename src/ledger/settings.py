@@ -61,9 +61,16 @@ class Settings(BaseSettings):
     max_term_years: int = 3
     debarment_years: int = 3
     purchase_cap_rate: Decimal = Decimal("0.03")
+    # Red flags: more visits by one worker on one UTC day than this.
+    max_visits_per_worker_day: int = Field(default=12, ge=1, le=1000)
 
     def policy(self) -> Policy:
-        return Policy(max_term_years=self.max_term_years, debarment_years=self.debarment_years, purchase_cap_rate=self.purchase_cap_rate)
+        return Policy(
+            max_term_years=self.max_term_years,
+            debarment_years=self.debarment_years,
+            purchase_cap_rate=self.purchase_cap_rate,
+            max_visits_per_worker_day=self.max_visits_per_worker_day,
+        )
 
     def check(self) -> None:
         if self.environment == "production" and self.id_hash_key == DEVELOPMENT_ID_HASH_KEY:

@@ -26,6 +26,7 @@ from api.schemas.reads import (
     PayableTranche,
     ProjectionsStatus,
     Readiness,
+    RedFlag,
 )
 from ledger.domain.limits import EARLIEST_TIME, LATEST_TIME, QUERY_TEXT
 from tests.api.builders import World, post
@@ -37,6 +38,7 @@ TEXT_FILTERS = {
     "/read/contracts": ["contractor_id", "fund_id", "status"],
     "/read/funds": ["source"],
     "/read/audit": ["actor_id", "role", "organisation_id", "aggregate_id", "aggregate_type", "event_type", "correlation_id"],
+    "/read/red-flags": ["contractor_id"],
 }
 TIMES = {"/read/caseload": ["period_start", "period_end", "as_of"], "/read/audit": ["since", "until"]}
 BAD_TIMES = [
@@ -116,6 +118,7 @@ READ_MODELS: dict[str, type[BaseModel]] = {
     "/read/audit": Page[AuditEntry],
     "/projections/status": ProjectionsStatus,
     "/health/ready": Readiness,
+    "/read/red-flags": Page[RedFlag],
 }
 
 
@@ -149,6 +152,7 @@ def test_every_read_route_declares_its_answer_and_real_answers_match_it(client: 
         answers.append(("/read/contracts/{contract_id}", client.get(f"/read/contracts/{a.contract_id}", headers=headers, params=fresh)))
         answers.append(("/read/payable-tranches", client.get("/read/payable-tranches", headers=headers, params=fresh)))
         answers.append(("/read/audit", client.get("/read/audit", headers=headers, params={"aggregate_id": last, **fresh})))
+        answers.append(("/read/red-flags", client.get("/read/red-flags", headers=headers, params=fresh)))
     answers.append(("/read/funds", client.get("/read/funds", headers=world.finance, params=fresh)))
     answers.append(("/read/funds/{fund_id}", client.get(f"/read/funds/{world.fund_id}", headers=world.finance, params=fresh)))
     answers.append(("/projections/status", client.get("/projections/status", headers=world.auditor)))

@@ -23,6 +23,10 @@ class NotFound(LedgerError):
     kind = "not_found"
 
 
+class NotYetRecorded(NotFound):
+    """The object did not exist yet at that position or time."""
+
+
 class FundNotFound(NotFound):
     """No such fund."""
 
@@ -80,6 +84,10 @@ class InvalidInput(LedgerError):
     """The request is well-formed but its values break a rule of shape."""
 
     kind = "invalid"
+
+
+class AsOfPointInvalid(InvalidInput):
+    """Give exactly one of a log position or a time."""
 
 
 class UnknownServiceItem(InvalidInput):

@@ -61,6 +61,9 @@ class Policy:
     grade_floors: list[tuple[Decimal, str]] = field(default_factory=_default_grade_floors)
     payout_shares: dict[str, Decimal] = field(default_factory=_default_payout_shares)
     carer_ratios: dict[str, int] = field(default_factory=_default_carer_ratios)
+    # A local choice, not a seed's number: more visits than this by one worker on one UTC day is
+    # a red flag (the read side's `flags` projection; a rebuild applies the value then in force).
+    max_visits_per_worker_day: int = 12
 
     def grade_for(self, total: Decimal) -> str:
         for floor, grade in self.grade_floors:
