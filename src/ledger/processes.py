@@ -78,10 +78,9 @@ class MilestoneProcess:
             if isinstance(e, Contract.Resumed):
                 changes.setdefault(str(e.originator_id), _Changes())  # no new volume: check again
                 continue
-            if isinstance(e, Visit.Delivered):
-                changes[e.contract_id].count(e.service_code, str(e.originator_id), 1, notification.id)
-            elif e.volume_delta:
-                changes[e.contract_id].count(e.service_code, str(e.originator_id), e.volume_delta, notification.id)
+            delta = 1 if isinstance(e, Visit.Delivered) else e.volume_delta
+            if delta:
+                changes[e.contract_id].count(e.service_code, str(e.originator_id), delta, notification.id)
         return changes
 
     def _apply(self, changes: dict[str, "_Changes"], through: int, by: Actor) -> list[Any]:
