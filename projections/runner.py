@@ -35,8 +35,9 @@ from projections.fulfilment import Fulfilment
 from projections.funds import FundUsage
 from projections.stalls import NO_STALL, EventFailed, ProjectionStalled, Stall, backoff_seconds, error_message, error_name, event_type_of, is_outage, utc
 from projections.tables import LIVE, Tables, define
+from projections.trace import Trace
 
-PROJECTIONS: tuple[type[Projection], ...] = (AuditTrail, Caseload, Fulfilment, FundUsage, RedFlags)
+PROJECTIONS: tuple[type[Projection], ...] = (AuditTrail, Caseload, Fulfilment, FundUsage, RedFlags, Trace)
 NAMES = tuple(p.name for p in PROJECTIONS)
 
 

@@ -7,6 +7,7 @@ shadow copy while the live tables keep serving, then swap in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,16 @@ class Tables:
     flag_lines: Table
     flag_contracts: Table
     flag_worker_days: Table
+    trace_funds: Table
+    trace_contracts: Table
+    trace_lines: Table
+    trace_milestones: Table
+    trace_counted: Table
+    trace_tranches: Table
+    trace_disbursements: Table
+    trace_beneficiaries: Table
+    trace_visits: Table
+    trace_visit_events: Table
 
 
 def define(metadata: MetaData, suffix: str = "") -> Tables:
@@ -291,6 +302,7 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             Column("visits", Integer, nullable=False, default=0),
         ),
         **_flag_tables(t, ix),
+        **_trace(t, ix),
     )
 
 
@@ -359,6 +371,112 @@ def _flag_tables(t: Any, ix: Any) -> dict[str, Table]:
             Column("worker_id", ID, primary_key=True),
             Column("day", Date, primary_key=True),
             Column("visits", Integer, nullable=False, default=0),
+        ),
+    )
+
+
+def _trace(t: Callable[..., Table], ix: Callable[..., Index]) -> dict[str, Table]:
+    """The trace's tables: every figure keeps the log position of the event it came from."""
+    return dict(
+        trace_funds=t(
+            "trace_funds",
+            Column("fund_id", ID, primary_key=True),
+            Column("name", sized(limits.FUND_NAME), nullable=False),
+            Column("appropriated_fen", BigInteger, nullable=False),
+            Column("position", BigInteger, nullable=False),
+        ),
+        trace_contracts=t(
+            "trace_contracts",
+            Column("contract_id", ID, primary_key=True),
+            Column("contract_no", sized(limits.CONTRACT_NO), nullable=False),
+            Column("contractor_id", ID, nullable=False),
+            Column("fund_id", ID, nullable=False),
+            Column("position", BigInteger, nullable=False),
+            ix("trace_contracts", "fund_id", "position"),
+        ),
+        trace_lines=t(
+            "trace_lines",
+            Column("contract_id", ID, primary_key=True),
+            Column("service_code", String(64), primary_key=True),
+            Column("unit_price_fen", BigInteger, nullable=False),
+        ),
+        trace_milestones=t(
+            "trace_milestones",
+            Column("contract_id", ID, primary_key=True),
+            Column("milestone_id", sized(limits.MILESTONE_ID), primary_key=True),
+            Column("kind", String(32), nullable=False),
+            Column("service_code", String(64)),
+            Column("quantity", Integer),
+            Column("basis", Text),
+            Column("position", BigInteger),  # of its fulfilment
+            Column("counted", Integer),  # how many visits its fulfilment named; null before it did
+        ),
+        # The visits a volume milestone's fulfilment counted, in the order it named them.
+        trace_counted=t(
+            "trace_counted",
+            Column("contract_id", ID, primary_key=True),
+            Column("milestone_id", sized(limits.MILESTONE_ID), primary_key=True),
+            Column("ordinal", Integer, primary_key=True, autoincrement=False),
+            Column("visit_id", ID, nullable=False),
+            Column("position", BigInteger, nullable=False),
+        ),
+        trace_tranches=t(
+            "trace_tranches",
+            Column("contract_id", ID, primary_key=True),
+            Column("tranche_id", sized(limits.TRANCHE_ID), primary_key=True),
+            Column("milestone_id", sized(limits.MILESTONE_ID), nullable=False),
+            Column("amount_fen", BigInteger, nullable=False),
+            Column("status", String(16), nullable=False),
+            Column("released_fen", BigInteger),
+            Column("withheld_fen", BigInteger),
+            Column("position", BigInteger),  # of its release or withholding
+            Column("recorded_at", DateTime(timezone=True)),
+        ),
+        trace_disbursements=t(
+            "trace_disbursements",
+            Column("contract_id", ID, primary_key=True),
+            Column("tranche_id", sized(limits.TRANCHE_ID), primary_key=True),
+            Column("fund_id", ID, nullable=False),
+            Column("amount_fen", BigInteger, nullable=False),
+            Column("position", BigInteger, nullable=False),
+            Column("recorded_at", DateTime(timezone=True), nullable=False),
+            ix("trace_disbursements", "fund_id"),
+        ),
+        trace_beneficiaries=t(
+            "trace_beneficiaries",
+            Column("beneficiary_id", ID, primary_key=True),
+            Column("position", BigInteger, nullable=False),
+        ),
+        trace_visits=t(
+            "trace_visits",
+            Column("visit_id", ID, primary_key=True),
+            Column("contract_id", ID, nullable=False),
+            Column("contractor_id", ID, nullable=False),
+            Column("case_id", ID, nullable=False),
+            Column("beneficiary_id", ID, nullable=False),
+            Column("worker_id", ID, nullable=False),
+            Column("service_code", String(64), nullable=False),
+            Column("started_at", DateTime(timezone=True), nullable=False),
+            Column("ended_at", DateTime(timezone=True), nullable=False),
+            Column("position", BigInteger, nullable=False),  # of its delivery
+            Column("unit_price_fen", BigInteger, nullable=False),
+            Column("counts", Boolean, nullable=False),
+            Column("confirmation", String(16)),
+            Column("voided", Boolean, nullable=False),
+            Column("spot_check", String(32)),
+            ix("trace_visits", "beneficiary_id", "position"),
+        ),
+        # What happened to a visit after its delivery: confirmed, disputed, voided, spot-checked.
+        trace_visit_events=t(
+            "trace_visit_events",
+            Column("visit_id", ID, primary_key=True),
+            Column("position", BigInteger, primary_key=True, autoincrement=False),
+            Column("kind", String(32), nullable=False),
+            Column("channel", String(32)),
+            Column("result", String(32)),
+            Column("note", sized(limits.NOTE)),  # a void's or dispute's reason, a spot check's note
+            Column("stopped_counting", Boolean, nullable=False),
+            Column("recorded_at", DateTime(timezone=True), nullable=False),
         ),
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import ProcessingEvent
@@ -57,10 +58,10 @@ class MilestoneProcess:
                 if not notifications:
                     return 0
                 through = notifications[-1].id
-                deltas = self._deltas(notifications)
+                changes = self._changes(notifications)
                 by = Actor(SYSTEM.actor_id, SYSTEM.role, None, correlation_id=f"milestones:{start + 1}-{through}")
                 processing = ProcessingEvent(tracking=Tracking(self.name, through))
-                processing.collect_events(*self._apply(deltas, through, by))
+                processing.collect_events(*self._apply(changes, through, by))
                 try:
                     self.app._record(processing)
                 except RecordConflictError:
@@ -70,31 +71,49 @@ class MilestoneProcess:
             # Not "nothing to do": the follower logs this and tries again on its next round.
             raise ConcurrentModification("the milestone process kept meeting concurrent writes")
 
-    def _deltas(self, notifications: list[Any]) -> dict[str, dict[str, int]]:
-        deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    def _changes(self, notifications: list[Any]) -> dict[str, "_Changes"]:
+        changes: dict[str, _Changes] = defaultdict(_Changes)
         for notification in notifications:
             e = self.app.mapper.to_domain_event(notification)
             if isinstance(e, Contract.Resumed):
-                deltas.setdefault(str(e.originator_id), defaultdict(int))  # no new volume: check again
+                changes.setdefault(str(e.originator_id), _Changes())  # no new volume: check again
                 continue
             delta = 1 if isinstance(e, Visit.Delivered) else e.volume_delta
             if delta:
-                deltas[e.contract_id][e.service_code] += delta
-        return deltas
+                changes[e.contract_id].count(e.service_code, str(e.originator_id), delta, notification.id)
+        return changes
 
-    def _apply(self, deltas: dict[str, dict[str, int]], through: int, by: Actor) -> list[Any]:
+    def _apply(self, changes: dict[str, "_Changes"], through: int, by: Actor) -> list[Any]:
         changed: list[Any] = []
-        for contract_id, by_service in deltas.items():
+        for contract_id, change in changes.items():
             tally: VolumeTally = self.app.repository.get(VolumeTally.create_id(contract_id=contract_id))
-            tally.add(dict(by_service), through, by)
+            tally.add(dict(change.deltas), through, by, added=change.added, removed=change.removed)
             contract: Contract = self.app.repository.get(uuid.UUID(tally.contract_id))
             if contract.status == ACTIVE:
                 for m in contract.volume_milestones():
                     delivered = tally.count_for(m["service_code"])
                     if m["status"] == PENDING and delivered >= m["quantity"]:
-                        contract.fulfil_volume_milestone(m["milestone_id"], delivered, by)
+                        counted = tally.counted_for(m["service_code"], m["quantity"])
+                        contract.fulfil_volume_milestone(m["milestone_id"], delivered, by, counted=counted)
             changed += [tally, contract]
         return changed
+
+
+@dataclass
+class _Changes:
+    """One contract's share of a batch: counts per service, and the visits that began or stopped
+    counting, in log order."""
+
+    deltas: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    added: list[list[Any]] = field(default_factory=list)
+    removed: list[list[Any]] = field(default_factory=list)
+
+    def count(self, service_code: str, visit_id: str, delta: int, position: int) -> None:
+        self.deltas[service_code] += delta
+        if delta > 0:
+            self.added.append([service_code, visit_id, position])
+        else:
+            self.removed.append([service_code, visit_id])
 
 
 class Follower:

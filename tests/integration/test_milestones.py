@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from ledger.domain.records import VolumeTally
+from ledger.domain.visits import Visit
 from ledger.processes import MilestoneProcess
 
 from tests.integration.helpers import FINANCE, PURCHASER, T_VOLUME, VOLUME, VOLUME_QUANTITY, World
@@ -132,3 +135,49 @@ class TestNeverCountsTwice:
         fulfilled = [e for e in ledger.history(FINANCE, "contract", world.contract_id) if e["type"] == "MilestoneFulfilled"]
         assert [e["actor"]["role"] for e in fulfilled] == ["system"]
         assert fulfilled[0]["actor"]["correlation_id"].startswith("milestones:")
+
+
+def delivered_positions(ledger) -> dict[str, int]:
+    """Each visit's Delivered event position, read from the log itself."""
+    notifications = ledger.recorder.select_notifications(start=1, limit=10_000, topics=[get_topic(Visit.Delivered)])
+    return {str(ledger.mapper.to_domain_event(n).originator_id): n.id for n in notifications}
+
+
+def counted(world: World) -> list[dict[str, object]] | None:
+    fulfilled = [e for e in world.ledger.events.get(uuid.UUID(world.contract_id)) if type(e).__name__ == "MilestoneFulfilled"]
+    assert len(fulfilled) == 1
+    return fulfilled[0].counted
+
+
+class TestCountedVisits:
+    def test_the_fulfilment_names_the_visits_that_counted_in_log_order_up_to_the_quantity(self, world, ledger):
+        visit_ids = deliver(world, VOLUME_QUANTITY + 2)
+        ledger.void_visit(world.contractor, visit_ids[1], "posted twice")
+        MilestoneProcess(ledger).run_until_idle()
+        expected = [visit_ids[0], *visit_ids[2 : VOLUME_QUANTITY + 1]]
+        positions = delivered_positions(ledger)
+        assert counted(world) == [{"visit_id": v, "position": positions[v]} for v in expected]
+
+    def test_a_visit_voided_after_the_fulfilment_stays_named_by_it(self, world, ledger):
+        visit_ids = deliver(world, VOLUME_QUANTITY + 1)
+        ledger.void_visit(world.contractor, visit_ids[1], "posted twice")
+        MilestoneProcess(ledger, batch_size=1).run_until_idle()  # reaches the volume before the void
+        assert [c["visit_id"] for c in counted(world)] == visit_ids[:VOLUME_QUANTITY]
+
+    def test_a_visit_that_stops_counting_before_the_volume_is_reached_is_replaced_by_the_next(self, world, ledger):
+        visit_ids = deliver(world, VOLUME_QUANTITY - 1)
+        MilestoneProcess(ledger).run_until_idle()
+        ledger.dispute_visit(PURCHASER, visit_ids[0], "nobody came", "follow_up_call")
+        MilestoneProcess(ledger).run_until_idle()
+        later = deliver(world, 2)
+        MilestoneProcess(ledger).run_until_idle()
+        assert [c["visit_id"] for c in counted(world)] == [visit_ids[1], *later]
+
+    def test_the_tally_keeps_its_counting_visits_across_a_snapshot(self, world, ledger):
+        visit_ids = deliver(world, VOLUME_QUANTITY - 1)
+        MilestoneProcess(ledger, batch_size=1).run_until_idle()
+        tally_id = VolumeTally.create_id(contract_id=world.contract_id)
+        ledger.take_snapshot(tally_id)
+        deliver(world, 1)
+        MilestoneProcess(ledger).run_until_idle()
+        assert [c["visit_id"] for c in counted(world)][: VOLUME_QUANTITY - 1] == visit_ids

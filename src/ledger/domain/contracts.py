@@ -260,14 +260,15 @@ class Contract(LedgerAggregate):
         except KeyError:
             raise MilestoneNotFound(f"contract {self.contract_no} has no milestone {milestone_id}") from None
 
-    def fulfil_volume_milestone(self, milestone_id: str, delivered: int, by: Actor) -> None:
-        """Called by the process that follows delivered visits."""
+    def fulfil_volume_milestone(self, milestone_id: str, delivered: int, by: Actor, counted: list[dict[str, Any]] | None = None) -> None:
+        """Called by the process that follows delivered visits; `counted` names the visits it
+        counted ({visit_id, position}, in log order, up to the quantity)."""
         m = self._milestone(milestone_id)
         if m["status"] == FULFILLED or m["kind"] != MilestoneKind.SERVICE_VOLUME.value:
             return
         if delivered < m["quantity"]:
             raise MilestoneNotFulfilled(f"{delivered} of {m['quantity']} delivered")
-        self._milestone_fulfilled(milestone_id=milestone_id, basis={"delivered": delivered}, by=by)
+        self._milestone_fulfilled(milestone_id=milestone_id, basis={"delivered": delivered}, by=by, counted=counted)
 
     def confirm_date_milestone(self, milestone_id: str, today: date, by: Actor) -> None:
         m = self._milestone(milestone_id)
@@ -279,8 +280,10 @@ class Contract(LedgerAggregate):
             raise MilestoneNotFulfilled(f"the milestone falls due on {m['due_date']}")
         self._milestone_fulfilled(milestone_id=milestone_id, basis={"confirmed_on": today.isoformat()}, by=by)
 
+    # `counted` lives only in the event (the trace reads it there), so the contract's state stays
+    # small; it defaults to None for fulfilments recorded before it and for other kinds.
     @event("MilestoneFulfilled")
-    def _milestone_fulfilled(self, milestone_id: str, basis: dict[str, Any], by: Actor) -> None:
+    def _milestone_fulfilled(self, milestone_id: str, basis: dict[str, Any], by: Actor, counted: list[dict[str, Any]] | None = None) -> None:
         m = self.milestones[milestone_id]
         m["status"] = FULFILLED
         m["basis"] = basis
