@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.domain.rules import Policy
 from projections.audit import AuditTrail
@@ -110,11 +111,11 @@ class ProjectionRunner:
 
     def ensure_positions(self) -> None:
         p = self.tables.positions
+        # Workers may start together: each row is inserted once, whoever comes second does nothing.
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         with self.engine.begin() as conn:
-            known = set(conn.execute(select(p.c.name)).scalars())
             for projection in self.projections:
-                if projection.name not in known:
-                    conn.execute(insert(p).values(name=projection.name, position=0))
+                conn.execute(dialect.insert(p).values(name=projection.name, position=0).on_conflict_do_nothing(index_elements=["name"]))
 
     def progress(self) -> dict[str, Progress]:
         p = self.tables.positions

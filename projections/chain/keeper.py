@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.chain import GENESIS, link_notification
 from projections.chain.tables import HEAD_ROW, chain_head, chain_links
@@ -55,9 +56,10 @@ class ChainKeeper:
         self._thread: threading.Thread | None = None
 
     def ensure_head(self) -> None:
+        # Workers may start together: the row is inserted once, whoever comes second does nothing.
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         with self.engine.begin() as conn:
-            if conn.execute(select(chain_head.c.name).where(chain_head.c.name == HEAD_ROW)).first() is None:
-                conn.execute(insert(chain_head).values(name=HEAD_ROW, position=0, hash=GENESIS, events=0))
+            conn.execute(dialect.insert(chain_head).values(name=HEAD_ROW, position=0, hash=GENESIS, events=0).on_conflict_do_nothing(index_elements=["name"]))
 
     def head(self) -> Head:
         with self.engine.connect() as conn:
