@@ -18,7 +18,7 @@ from api.deps import CurrentActor
 from api.errors import error_body
 from api.params import Cursor, Filter, FilterValue, FiscalYear, IdInPath, MinPosition, Time, text_query, time_query, values_query
 from api.responses import found
-from api.schemas.common import ERRORS, ErrorBody
+from api.schemas.common import ERRORS, RETRY_AFTER_HEADER, ErrorBody
 from api.schemas.reads import (
     AuditEntry,
     CaseloadRow,
@@ -42,7 +42,7 @@ from projections.readside import ReadSide
 router = APIRouter()
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
-    503: {"model": ErrorBody, "description": "The read models or the store cannot answer now; see Retry-After"},
+    503: {"model": ErrorBody, "description": "The read models or the store cannot answer now; see Retry-After", "headers": RETRY_AFTER_HEADER},
 }
 R = Role
 READY_TIMEOUT_SECONDS = 2.0  # /health/ready answers within this even when the database hangs
