@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
 
 from ledger.domain import limits
 
@@ -53,3 +53,12 @@ MinPosition = Annotated[
     Query(ge=limits.POSITION.minimum, le=limits.POSITION.maximum, description="Wait until the read models have passed this log position (a command's `position`)"),
 ]
 Cursor = Annotated[str | None, Query(min_length=1, max_length=CURSOR_LENGTH, description="From a previous page's next_cursor")]
+
+
+FilterValue = Annotated[str, StringConstraints(min_length=limits.QUERY_TEXT.min_length, max_length=limits.QUERY_TEXT.max_length, pattern=limits.PRINTABLE_PATTERN)]
+
+
+def values_query(description: str) -> Any:
+    """A filter given any number of times (?x=a&x=b), each value bounded as a Filter is."""
+    bound = limits.QUERY_VALUES
+    return Query(min_length=bound.min_items, max_length=bound.max_items, description=f"{description}; repeat for more, up to {bound.max_items}")

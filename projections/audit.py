@@ -24,6 +24,10 @@ CREATIONS = {
     "Visit.Delivered": "contractor_id",
     "Evaluation.Opened": "contractor_id",
 }
+# Aggregates that keep the ledger's own books rather than record the programme's business: the
+# milestone process's volume tallies, command retries' idempotency records and API tokens. The
+# audit trail keeps their events but leaves them out unless asked (GET /read/audit?include=all).
+BOOKKEEPING = ("ApiToken", "IdempotencyRecord", "VolumeTally")
 
 
 def summarise(kind: str, event: Any) -> str:
@@ -52,7 +56,7 @@ class AuditTrail(Projection):
         kind = event_type(event)
         aggregate_type = kind.split(".")[0]
         aggregate_id = str(event.originator_id)
-        owner = self._owner(conn, kind, event, aggregate_type, aggregate_id)
+        owner, contract_id = self._owner(conn, kind, event, aggregate_type, aggregate_id)
         by = getattr(event, "by", None)
         upsert(
             conn,
@@ -70,12 +74,18 @@ class AuditTrail(Projection):
                 "event_type": kind,
                 "owner_organisation": owner,
                 "summary": summarise(kind, event),
+                "contract_id": contract_id,
             },
             ["position"],
         )
 
-    def _owner(self, conn: Connection, kind: str, event: Any, aggregate_type: str, aggregate_id: str) -> str | None:
+    def _owner(self, conn: Connection, kind: str, event: Any, aggregate_type: str, aggregate_id: str) -> tuple[str | None, str | None]:
+        """The organisation that owns the aggregate, and the contract the event belongs to: the one
+        it names itself (a fund's commitment), else the one its aggregate was opened under (a
+        visit's confirmation), kept from the aggregate's first event."""
+        named = getattr(event, "contract_id", None)
         if event.originator_version == 1:
+            contract_id = aggregate_id if aggregate_type == "Contract" else named
             if kind == "Contractor.Registered":
                 owner: str | None = aggregate_id
             elif kind in CREATIONS:
@@ -85,7 +95,14 @@ class AuditTrail(Projection):
                 owner = row["owner_organisation"] if row else None
             else:
                 owner = None
-            upsert(conn, self.t.audit_owners, {"aggregate_id": aggregate_id, "aggregate_type": aggregate_type, "owner_organisation": owner}, ["aggregate_id"])
-            return owner
+            contract_id = None if contract_id is None else str(contract_id)
+            upsert(
+                conn,
+                self.t.audit_owners,
+                {"aggregate_id": aggregate_id, "aggregate_type": aggregate_type, "owner_organisation": owner, "contract_id": contract_id},
+                ["aggregate_id"],
+            )
+            return owner, contract_id
         row = fetch_one(conn, self.t.audit_owners, aggregate_id=aggregate_id)
-        return row["owner_organisation"] if row else None
+        opened_under = row["contract_id"] if row else None
+        return (row["owner_organisation"] if row else None), (str(named) if named is not None else opened_under)

@@ -27,8 +27,9 @@ class Caseload(Projection):
             "Case.Accepted": self.case_accepted,
             **{kind: self.case_ended for kind in ENDED},
             "Visit.Delivered": self.visit_delivered,
-            "Visit.Voided": self.visit_stopped_counting,
-            "Visit.Disputed": self.visit_stopped_counting,
+            "Visit.Confirmed": self.visit_confirmed,
+            "Visit.Voided": self.visit_voided,
+            "Visit.Disputed": self.visit_disputed,
             "Visit.SpotChecked": self.visit_spot_checked,
         }
 
@@ -54,13 +55,21 @@ class Caseload(Projection):
         upsert(
             conn,
             self.t.workers,
-            {"worker_id": e.worker_id, "contractor_id": str(e.originator_id), "name": e.name, "enrolled": True},
+            {
+                "worker_id": e.worker_id,
+                "contractor_id": str(e.originator_id),
+                "name": e.name,
+                "enrolled": True,
+                "qualification": e.qualification,
+                "enrolled_at": e.timestamp,
+                "removed_at": None,
+            },
             ["worker_id"],
-            ["enrolled", "name"],
+            ["enrolled", "name", "qualification", "enrolled_at", "removed_at"],
         )
 
     def worker_removed(self, conn: Connection, e: Any, position: int) -> None:
-        set_values(conn, self.t.workers, {"worker_id": e.worker_id}, enrolled=False)
+        set_values(conn, self.t.workers, {"worker_id": e.worker_id}, enrolled=False, removed_at=e.timestamp)
 
     # --- cases ----------------------------------------------------------------------------
     def case_referred(self, conn: Connection, e: Any, position: int) -> None:
@@ -112,19 +121,35 @@ class Caseload(Projection):
                 "started_at": e.started_at,
                 "ended_at": e.ended_at,
                 "counts": True,
+                "confirmation": None,
+                "voided": False,
+                "spot_check": None,
+                "delivered_position": position,
             },
             ["visit_id"],
         )
         self._refresh_case(conn, e.case_id)
 
-    def visit_stopped_counting(self, conn: Connection, e: Any, position: int) -> None:
+    def visit_confirmed(self, conn: Connection, e: Any, position: int) -> None:
+        set_values(conn, self.t.visits, {"visit_id": str(e.originator_id)}, confirmation="confirmed")
+
+    def visit_disputed(self, conn: Connection, e: Any, position: int) -> None:
+        set_values(conn, self.t.visits, {"visit_id": str(e.originator_id)}, confirmation="disputed")
+        self._stop_counting(conn, e)
+
+    def visit_voided(self, conn: Connection, e: Any, position: int) -> None:
+        set_values(conn, self.t.visits, {"visit_id": str(e.originator_id)}, voided=True)
+        self._stop_counting(conn, e)
+
+    def visit_spot_checked(self, conn: Connection, e: Any, position: int) -> None:
+        set_values(conn, self.t.visits, {"visit_id": str(e.originator_id)}, spot_check=e.result)
+        if e.result != "verified":
+            self._stop_counting(conn, e)
+
+    def _stop_counting(self, conn: Connection, e: Any) -> None:
         visit = fetch_one(conn, self.t.visits, visit_id=str(e.originator_id))
         set_values(conn, self.t.visits, {"visit_id": str(e.originator_id)}, counts=False)
         self._refresh_case(conn, visit["case_id"])
-
-    def visit_spot_checked(self, conn: Connection, e: Any, position: int) -> None:
-        if e.result != "verified":
-            self.visit_stopped_counting(conn, e, position)
 
     def _refresh_case(self, conn: Connection, case_id: str) -> None:
         """Visit count, last visit and the next visit due follow the visits that still count."""

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, distinct, func, or_, select
 
 from ledger.domain.rules import Policy
+from projections.audit import BOOKKEEPING
 from projections.base import yuan
 from projections.paging import page, page_list
 from projections.tables import LIVE
@@ -323,7 +324,7 @@ def fund(conn: Connection, fund_id: str) -> dict[str, Any] | None:
 
 
 # --- audit trail --------------------------------------------------------------------------
-AUDIT_FILTERS = ("actor_id", "role", "organisation_id", "aggregate_id", "aggregate_type", "event_type", "correlation_id")
+AUDIT_FILTERS = ("actor_id", "role", "organisation_id", "aggregate_id", "aggregate_type", "event_type", "correlation_id", "contract_id")
 
 
 def audit(
@@ -336,12 +337,23 @@ def audit(
     descending: bool = False,
     cursor: str | None = None,
     limit: int = 100,
+    business_only: bool = True,
+    exclude_event_types: list[str] | None = None,
+    exclude_aggregate_types: list[str] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """Bookkeeping (BOOKKEEPING) is left out unless business_only is False or the caller names an
+    aggregate, or an aggregate or event type: asking for one by name is asking for it."""
     a = t.audit_events
     stmt = select(a)
     for name in AUDIT_FILTERS:
         if filters.get(name):
             stmt = stmt.where(a.c[name] == filters[name])
+    if business_only and not any(filters.get(name) for name in ("aggregate_id", "aggregate_type", "event_type")):
+        stmt = stmt.where(a.c.aggregate_type.not_in(BOOKKEEPING))
+    if exclude_event_types:
+        stmt = stmt.where(a.c.event_type.not_in(exclude_event_types))
+    if exclude_aggregate_types:
+        stmt = stmt.where(a.c.aggregate_type.not_in(exclude_aggregate_types))
     if org:
         stmt = stmt.where(a.c.owner_organisation == org)
     if since:

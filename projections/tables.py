@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text, false
 
 from ledger.domain import limits
 from ledger.domain.limits import TextLimit
@@ -103,17 +103,22 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             Column("event_type", String(64), nullable=False),
             Column("owner_organisation", ID),
             Column("summary", Text, nullable=False),
+            # The contract an event belongs to: its own id for a contract's events, the contract a
+            # visit, case, evaluation or tally was opened under for theirs (0006_lists).
+            Column("contract_id", ID),
             ix("audit_events", "aggregate_id"),
             ix("audit_events", "actor_id"),
             ix("audit_events", "event_type"),
             ix("audit_events", "recorded_at"),
             ix("audit_events", "owner_organisation", "position"),
+            ix("audit_events", "contract_id", "position"),
         ),
         audit_owners=t(
             "audit_owners",
             Column("aggregate_id", ID, primary_key=True),
             Column("aggregate_type", String(64), nullable=False),
             Column("owner_organisation", ID),
+            Column("contract_id", ID),
         ),
         # --- caseload ---------------------------------------------------------------------
         cases=t(
@@ -135,7 +140,8 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             Column("last_visit_at", DateTime(timezone=True)),
             Column("next_visit_due", DateTime(timezone=True)),
             Column("visit_count", Integer, nullable=False, default=0),
-            ix("caseload_cases", "contractor_id", "status"),
+            ix("caseload_cases", "contractor_id", "status", "referred_at"),
+            ix("caseload_cases", "status", "referred_at"),
             ix("caseload_cases", "township", "village"),
         ),
         visits=t(
@@ -152,9 +158,17 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             Column("started_at", DateTime(timezone=True), nullable=False),
             Column("ended_at", DateTime(timezone=True), nullable=False),
             Column("counts", Boolean, nullable=False),
+            # What the visit list shows of a visit's later life, and where it entered the log (0006_lists).
+            Column("confirmation", String(16)),
+            Column("voided", Boolean, nullable=False, default=False, server_default=false()),
+            Column("spot_check", String(32)),
+            Column("delivered_position", BigInteger),
             ix("caseload_visits", "contractor_id", "started_at"),
             ix("caseload_visits", "worker_id", "started_at"),
-            ix("caseload_visits", "case_id"),
+            ix("caseload_visits", "case_id", "started_at"),
+            ix("caseload_visits", "contract_id", "started_at"),
+            ix("caseload_visits", "beneficiary_id", "started_at"),
+            ix("caseload_visits", "started_at"),
         ),
         workers=t(
             "caseload_workers",
@@ -162,6 +176,9 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             Column("contractor_id", ID, nullable=False),
             Column("name", sized(limits.WORKER_NAME), nullable=False),
             Column("enrolled", Boolean, nullable=False),
+            Column("qualification", sized(limits.QUALIFICATION)),
+            Column("enrolled_at", DateTime(timezone=True)),
+            Column("removed_at", DateTime(timezone=True)),
             ix("caseload_workers", "contractor_id"),
         ),
         contractors=t(

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor
 from api.errors import error_body
-from api.params import Cursor, Filter, FiscalYear, IdInPath, MinPosition, Time, text_query, time_query
+from api.params import Cursor, Filter, FilterValue, FiscalYear, IdInPath, MinPosition, Time, text_query, time_query, values_query
 from api.responses import found
 from api.schemas.common import ERRORS
 from api.schemas.reads import (
@@ -208,7 +208,7 @@ def fund(request: Request, fund_id: IdInPath, by: CurrentActor, read_side: ReadS
     return found(item)
 
 
-@router.get("/read/audit", tags=["read models"], responses=READ_ERRORS, summary="The audit trail: every event in global order", response_model=Page[AuditEntry])
+@router.get("/read/audit", tags=["read models"], responses=READ_ERRORS, summary="The audit trail: every business event in global order (bookkeeping on request)", response_model=Page[AuditEntry])
 def audit(
     request: Request,
     by: CurrentActor,
@@ -220,6 +220,10 @@ def audit(
     aggregate_type: Filter = None,
     event_type: Annotated[str | None, text_query("e.g. Contract.TrancheReleased")] = None,
     correlation_id: Filter = None,
+    contract_id: Annotated[str | None, text_query("The contract the event belongs to, e.g. every event of its visits")] = None,
+    include: Annotated[Literal["business", "all"], Query(description="`business` leaves out the ledger's bookkeeping (volume tallies, idempotency records, API tokens) unless an aggregate or type is named; `all` keeps everything")] = "business",
+    exclude_event_type: Annotated[list[FilterValue] | None, values_query("Event types to leave out, e.g. Visit.Confirmed")] = None,
+    exclude_aggregate_type: Annotated[list[FilterValue] | None, values_query("Aggregate types to leave out, e.g. Evaluation")] = None,
     since: Annotated[Time | None, time_query("Events recorded at or after this time")] = None,
     until: Annotated[Time | None, time_query("Events recorded before this time")] = None,
     order: Literal["asc", "desc"] = "asc",
@@ -238,8 +242,22 @@ def audit(
         "aggregate_type": aggregate_type,
         "event_type": event_type,
         "correlation_id": correlation_id,
+        "contract_id": contract_id,
     }
-    items, next_cursor = _query(read_side, queries.audit, org=_org(by), filters=filters, since=since, until=until, descending=order == "desc", cursor=cursor, limit=limit)
+    items, next_cursor = _query(
+        read_side,
+        queries.audit,
+        org=_org(by),
+        filters=filters,
+        since=since,
+        until=until,
+        descending=order == "desc",
+        cursor=cursor,
+        limit=limit,
+        business_only=include == "business",
+        exclude_event_types=exclude_event_type,
+        exclude_aggregate_types=exclude_aggregate_type,
+    )
     return _paged(items, next_cursor)
 
 

@@ -172,6 +172,7 @@ class AuditEntry(Answer):
     aggregate_version: int
     event_type: str
     summary: str
+    contract_id: str | None = Field(description="The contract the event belongs to: a contract's own, or the one its visit, case, evaluation or tally was opened under, or the one a fund's event names")
 
 
 # --- the read side's own state ----------------------------------------------------------------

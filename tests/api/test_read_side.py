@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from api.schemas.lists import CaseRow, VisitRow, WorkerRow
 from api.schemas.reads import (
     AuditEntry,
     CaseloadRow,
@@ -37,10 +38,13 @@ TEXT_FILTERS = {
     "/read/caseload": ["contractor_id", "township", "village"],
     "/read/contracts": ["contractor_id", "fund_id", "status"],
     "/read/funds": ["source"],
-    "/read/audit": ["actor_id", "role", "organisation_id", "aggregate_id", "aggregate_type", "event_type", "correlation_id"],
+    "/read/audit": ["actor_id", "role", "organisation_id", "aggregate_id", "aggregate_type", "event_type", "correlation_id", "contract_id", "exclude_event_type", "exclude_aggregate_type"],
+    "/read/visits": ["case_id", "contract_id", "contractor_id", "worker_id", "beneficiary_id", "service_code"],
+    "/read/cases": ["contractor_id", "contract_id", "beneficiary_id", "township", "village"],
+    "/read/referrals/inbox": ["contractor_id"],
     "/read/red-flags": ["contractor_id"],
 }
-TIMES = {"/read/caseload": ["period_start", "period_end", "as_of"], "/read/audit": ["since", "until"]}
+TIMES = {"/read/caseload": ["period_start", "period_end", "as_of"], "/read/audit": ["since", "until"], "/read/visits": ["period_start", "period_end"]}
 BAD_TIMES = [
     "0001-01-01T00:00:00Z",
     "9999-12-31T23:59:59Z",
@@ -81,7 +85,7 @@ def test_read_parameters_past_their_bounds_are_refused_with_a_json_422_and_those
             r = client.get(path, headers=auditor, params={name: "\t" + "字" * (QUERY_TEXT.max_length - 1)})
             assert r.status_code == 200 and r.json()["items"] == [], (path, name, r.text)
             checked += 1
-    for path in ("/read/contracts/a%00b", "/read/funds/a%1Fb", "/read/contracts/" + "x" * (QUERY_TEXT.max_length + 1)):
+    for path in ("/read/contracts/a%00b", "/read/funds/a%1Fb", "/read/contracts/" + "x" * (QUERY_TEXT.max_length + 1), "/read/contractors/a%00b/workers"):
         _refused(client, path, auditor, {})
         checked += 1
     for params in ({"fiscal_year": 3000000000}, {"fiscal_year": 1999}, {"fiscal_year": 2100}, {"min_position": 2**63}, {"min_position": -1}, {"cursor": "x" * 2001}):
@@ -116,6 +120,10 @@ READ_MODELS: dict[str, type[BaseModel]] = {
     "/read/funds": Page[FundUsage],
     "/read/funds/{fund_id}": FundDetail,
     "/read/audit": Page[AuditEntry],
+    "/read/visits": Page[VisitRow],
+    "/read/referrals/inbox": Page[CaseRow],
+    "/read/cases": Page[CaseRow],
+    "/read/contractors/{contractor_id}/workers": Page[WorkerRow],
     "/projections/status": ProjectionsStatus,
     "/health/ready": Readiness,
     "/read/red-flags": Page[RedFlag],
@@ -153,6 +161,10 @@ def test_every_read_route_declares_its_answer_and_real_answers_match_it(client: 
         answers.append(("/read/payable-tranches", client.get("/read/payable-tranches", headers=headers, params=fresh)))
         answers.append(("/read/audit", client.get("/read/audit", headers=headers, params={"aggregate_id": last, **fresh})))
         answers.append(("/read/red-flags", client.get("/read/red-flags", headers=headers, params=fresh)))
+        answers.append(("/read/visits", client.get("/read/visits", headers=headers, params={"contract_id": a.contract_id, **fresh})))
+        answers.append(("/read/referrals/inbox", client.get("/read/referrals/inbox", headers=headers, params=fresh)))
+        answers.append(("/read/cases", client.get("/read/cases", headers=headers, params=fresh)))
+        answers.append(("/read/contractors/{contractor_id}/workers", client.get(f"/read/contractors/{a.contractor_id}/workers", headers=headers, params=fresh)))
     answers.append(("/read/funds", client.get("/read/funds", headers=world.finance, params=fresh)))
     answers.append(("/read/funds/{fund_id}", client.get(f"/read/funds/{world.fund_id}", headers=world.finance, params=fresh)))
     answers.append(("/projections/status", client.get("/projections/status", headers=world.auditor)))

@@ -178,4 +178,5 @@ REFERRED_SERVICES = ListLimit(50, min_items=1)
 # --- read queries: a filter or id in a URL is never longer than the widest column it is compared
 # with, and follows the same rule on control characters (as a JSON Schema pattern for the API) --
 QUERY_TEXT = TextLimit(500)
+QUERY_VALUES = ListLimit(20, min_items=1)  # a repeated filter, e.g. event types to leave out
 PRINTABLE_PATTERN = f"^[^{CONTROL_CHARACTERS.pattern[1:-1]}]*$"
