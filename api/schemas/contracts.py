@@ -20,7 +20,7 @@ class Milestone(Command):
     kind: MilestoneKind = Field(description=describe(MilestoneKind))
     title: text(limits.MILESTONE_TITLE) | None = None  # type: ignore[valid-type]
     service_code: ServiceCode | None = Field(default=None, description="service_volume: the line counted; none counts all")  # type: ignore[valid-type]
-    quantity: whole(limits.QUANTITY) | None = Field(default=None, description="service_volume: visits to deliver")  # type: ignore[valid-type]
+    quantity: whole(limits.MILESTONE_QUANTITY) | None = Field(default=None, description="service_volume: visits to deliver")  # type: ignore[valid-type]
     stage: EvaluationStage | None = Field(default=None, description="evaluation_passed: " + describe(EvaluationStage))
     due_date: Day | None = Field(default=None, description="date: when it falls due")
 

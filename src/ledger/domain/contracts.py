@@ -88,7 +88,7 @@ def _normalise_milestones(milestones: list[dict[str, Any]], lines: list[dict[str
                 raise InvalidContractTerms(f"milestone counts {code}, which is not a service line")
             if m.get("quantity") is None:
                 raise InvalidContractTerms("a service-volume milestone needs a positive quantity")
-            item.update(service_code=code, quantity=limits.QUANTITY.check(m["quantity"], "milestone quantity"))
+            item.update(service_code=code, quantity=limits.MILESTONE_QUANTITY.check(m["quantity"], "milestone quantity"))
         elif kind is MilestoneKind.EVALUATION_PASSED:
             try:
                 item["stage"] = EvaluationStage(m.get("stage")).value

@@ -160,6 +160,9 @@ TRANCHE_ID = TextLimit(64)
 # Visits a line buys or a milestone counts: a city's whole programme stays far below this, and
 # it fits a 32-bit column with room for the sums the read models keep.
 QUANTITY = IntRange(1, 10_000_000)
+# A volume milestone's fulfilment names every visit it counted (about 70 bytes each), so one
+# event stays a few megabytes at most; a larger programme sets several milestones.
+MILESTONE_QUANTITY = IntRange(1, 100_000)
 VISIT_INTERVAL_DAYS = IntRange(1, 366)
 
 # --- scores ---------------------------------------------------------------------------------
