@@ -104,6 +104,14 @@ def _query(read_side: ReadSide, fn: Any, **kwargs: Any) -> Any:
         raise InvalidInput(str(e)) from None
 
 
+def _one(read_side: ReadSide, fn: Any, missing: LedgerError, **kwargs: Any) -> Any:
+    """One object from a read model, or the given not-found error (which never echoes the id)."""
+    item = _query(read_side, fn, **kwargs)
+    if item is None:
+        raise missing
+    return found(item)
+
+
 @router.get("/read/caseload", tags=["read models"], responses=READ_ERRORS, summary="Caseload by contractor, worker, township or village", response_model=Page[CaseloadRow])
 def caseload(
     request: Request,
@@ -169,10 +177,7 @@ def contracts(
 def contract(request: Request, contract_id: IdInPath, by: CurrentActor, read_side: ReadSideDep, min_position: MinPosition = None):
     by.require(R.PURCHASER, R.CONTRACTOR, R.FINANCE, R.AUDITOR, R.EVALUATOR)
     _fresh(request, read_side, min_position, "fulfilment")
-    item = _query(read_side, queries.contract, contract_id=contract_id, org=_org(by))
-    if item is None:
-        raise ContractNotFound("no such contract")
-    return found(item)
+    return _one(read_side, queries.contract, ContractNotFound("no such contract"), contract_id=contract_id, org=_org(by))
 
 
 @router.get("/read/payable-tranches", tags=["read models"], responses=READ_ERRORS, summary="Tranches whose milestone is fulfilled and that await release", response_model=Page[PayableTranche])
@@ -202,10 +207,7 @@ def funds(
 def fund(request: Request, fund_id: IdInPath, by: CurrentActor, read_side: ReadSideDep, min_position: MinPosition = None):
     by.require(R.PURCHASER, R.FINANCE, R.AUDITOR, R.EVALUATOR)
     _fresh(request, read_side, min_position, "funds")
-    item = _query(read_side, queries.fund, fund_id=fund_id)
-    if item is None:
-        raise FundNotFound("no such fund")
-    return found(item)
+    return _one(read_side, queries.fund, FundNotFound("no such fund"), fund_id=fund_id)
 
 
 @router.get("/read/audit", tags=["read models"], responses=READ_ERRORS, summary="The audit trail: every business event in global order (bookkeeping on request)", response_model=Page[AuditEntry])

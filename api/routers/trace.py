@@ -9,8 +9,7 @@ from fastapi import APIRouter, Request
 
 from api.deps import CurrentActor
 from api.params import Cursor, IdInPath, MinPosition
-from api.responses import found
-from api.routers.reads import READ_ERRORS, Limit, ReadSideDep, _fresh, _org, _query
+from api.routers.reads import READ_ERRORS, Limit, ReadSideDep, _fresh, _one, _org
 from api.schemas.trace import BeneficiaryTrace, FundTrace, TrancheTrace
 from ledger.domain.catalogue import Role as R
 from ledger.domain.errors import BeneficiaryNotFound, FundNotFound, TrancheNotFound
@@ -38,20 +37,16 @@ def tranche(
 ):
     by.require(R.AUDITOR, R.PURCHASER, R.FINANCE, R.CONTRACTOR)
     _fresh(request, read_side, min_position, PROJECTION)
-    item = _query(read_side, trace_queries.tranche, contract_id=contract_id, tranche_id=tranche_id, org=_org(by), cursor=cursor, limit=limit)
-    if item is None:
-        raise TrancheNotFound("no such tranche")  # another contractor's tranche is not found either
-    return found(item)
+    # Another contractor's tranche is not found either.
+    missing = TrancheNotFound("no such tranche")
+    return _one(read_side, trace_queries.tranche, missing, contract_id=contract_id, tranche_id=tranche_id, org=_org(by), cursor=cursor, limit=limit)
 
 
 @router.get("/funds/{fund_id}", responses=READ_ERRORS, summary="A fund: every contract it pays for, each tranche and what it paid", response_model=FundTrace)
 def fund(request: Request, fund_id: IdInPath, by: CurrentActor, read_side: ReadSideDep, min_position: MinPosition = None, cursor: Cursor = None, limit: Limit = 50):
     by.require(R.AUDITOR, R.PURCHASER, R.FINANCE)
     _fresh(request, read_side, min_position, PROJECTION)
-    item = _query(read_side, trace_queries.fund, fund_id=fund_id, cursor=cursor, limit=limit)
-    if item is None:
-        raise FundNotFound("no such fund")
-    return found(item)
+    return _one(read_side, trace_queries.fund, FundNotFound("no such fund"), fund_id=fund_id, cursor=cursor, limit=limit)
 
 
 @router.get(
@@ -71,7 +66,5 @@ def beneficiary(
 ):
     by.require(R.AUDITOR, R.PURCHASER, R.FINANCE, R.CONTRACTOR)
     _fresh(request, read_side, min_position, PROJECTION)
-    item = _query(read_side, trace_queries.beneficiary, beneficiary_id=beneficiary_id, org=_org(by), cursor=cursor, limit=limit)
-    if item is None:
-        raise BeneficiaryNotFound("no such beneficiary")  # for a contractor: none it served
-    return found(item)
+    missing = BeneficiaryNotFound("no such beneficiary")  # for a contractor: none it served
+    return _one(read_side, trace_queries.beneficiary, missing, beneficiary_id=beneficiary_id, org=_org(by), cursor=cursor, limit=limit)
