@@ -64,7 +64,8 @@ def test_a_projection_that_cannot_apply_an_event_stops_alone_and_resumes_once_th
     world.visit(case_id)
     head = ledger.head()
     stalls: list[tuple[str, Stall]] = []
-    runner = ProjectionRunner(ledger, engine, retry_seconds=0.2, max_retry_seconds=0.4, on_stall=lambda n, s: stalls.append((n, s)))
+    # Retries 1 s apart, then 2 s: a loaded machine never retries before the first checks run.
+    runner = ProjectionRunner(ledger, engine, retry_seconds=1.0, max_retry_seconds=2.0, on_stall=lambda n, s: stalls.append((n, s)))
     runner.ensure_positions()
 
     runner.run_until_idle()
@@ -93,8 +94,8 @@ def test_a_projection_that_cannot_apply_an_event_stops_alone_and_resumes_once_th
         read_side.wait_for(head, ["caseload"], timeout=5)  # at once, not after the 5 s
     assert read_side.wait_for(head, ["audit", "funds"], timeout=0)
 
-    # Retries back off: 0.2 s, then 0.4 s, capped at 0.4 s; the stall keeps its start.
-    for attempts, pause in ((2, 0.4), (3, 0.4)):
+    # Retries back off: 1 s, then 2 s, capped at 2 s; the stall keeps its start.
+    for attempts, pause in ((2, 2.0), (3, 2.0)):
         until(stall_of(runner, "caseload").retry_at)
         started = time.time()
         runner.run_once()
@@ -105,6 +106,7 @@ def test_a_projection_that_cannot_apply_an_event_stops_alone_and_resumes_once_th
     # The service's own loop reports each attempt once, not every round.
     reports: list[Exception] = []
     read_side.on_error = reports.append
+    until(stall_of(runner, "caseload").retry_at)  # the runner's last pause; the loop's own are 0.2-0.4 s
     before = stall_of(runner, "caseload").attempts
     thread = threading.Thread(target=read_side.run_forever)
     thread.start()
