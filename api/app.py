@@ -17,6 +17,7 @@ from api.routers import as_of, audit, contracts, lists, parties, reads, referenc
 from ledger.bootstrap import build_ledger, build_milestones
 from ledger.processes import Follower
 from ledger.settings import Settings, get_settings
+from ledger.wakeup import waker_for
 from projections.chain.audit import TamperEvidence
 from projections.readside import ReadSide
 from projections.store import make_engine
@@ -54,18 +55,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine,
             interval=settings.projections_interval_seconds,
         )  # logs its own structured projection_stalled / read_side_unavailable lines
-        read_side.prepare()  # alembic upgrade head for the read models
+        read_side.prepare(migrate_schema=settings.create_table)  # alembic upgrade head, unless `ledger migrate` does it
         chain = TamperEvidence(ledger, engine, settings.signing_key_file(), on_error=lambda exc: log.error("chain_failed", error=repr(exc)))
         chain.prepare()
         app.state.ledger, app.state.milestones, app.state.read_side, app.state.chain = ledger, follower, read_side, chain
-        follower.start()
+        # Background loops in this process; in a deployment of several processes, none of them.
+        loops = []
+        if settings.follower_in_service:
+            loops.append(follower.loop)
         if settings.projections_in_service:
-            read_side.start()
-            chain.start()
-        log.info("ledger_started", store=ledger.factory.__class__.__name__, head=ledger.head(), environment=settings.environment)
+            loops += [read_side.loop, chain.keeper.loop]
+        for loop in loops:
+            loop.start()
+        waker = None
+        if settings.listen_for_notifications:
+            waker = waker_for(ledger, settings.database_url, loops, notified_interval=settings.notified_poll_seconds, connect_timeout=settings.postgres_connect_timeout_seconds)
+        if waker is not None:
+            waker.start()
+        app.state.waker = waker
+        log.info("ledger_started", store=ledger.factory.__class__.__name__, head=ledger.head(), environment=settings.environment, background=[loop.name for loop in loops])
         try:
             yield
         finally:
+            if waker is not None:
+                waker.stop()
             chain.stop()
             read_side.stop()
             follower.stop()
@@ -117,3 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (parties, contracts, services, reads, lists, reference, audit, as_of, trace):
         app.include_router(module.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The factory uvicorn calls in each worker process (`ledger serve --workers N`)."""
+    return create_app(get_settings())

@@ -7,7 +7,6 @@ so a projection that stops moving shows a lag that grows, not one that stays con
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -17,6 +16,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine, text
 
+from ledger.background import WorkerLoop
 from projections.runner import ProjectionRunner, Progress
 from projections.stalls import ProjectionStalled, Stall, error_message, error_name
 from projections.store import migrate
@@ -42,42 +42,34 @@ class ReadSide:
         self.runner = ProjectionRunner(ledger, engine, retry_seconds=retry_seconds, max_retry_seconds=max_retry_seconds, on_stall=self._stalled)
         self.interval = interval
         self.on_error = on_error
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.loop = WorkerLoop(
+            "projections",
+            self.runner.run_once,
+            interval=interval,
+            max_backoff=MAX_OUTAGE_PAUSE,
+            on_error=self._unavailable,
+            on_recovered=lambda failures: log.info("read_side_recovered", failed_rounds=failures),
+        )
 
-    def prepare(self) -> None:
-        migrate(self.engine)
+    def prepare(self, migrate_schema: bool = True) -> None:
+        """Migrates the read models (unless `ledger migrate` does it for every process), then
+        ensures each projection's position row."""
+        if migrate_schema:
+            migrate(self.engine)
         self.runner.ensure_positions()
         self.runner.retry_now()  # a restart after a fix should not wait out the last pause
 
     # --- running ------------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.run_forever, name="projections", daemon=True)
-        self._thread.start()
+        self.loop.start()
 
     def run_forever(self) -> None:
         """Rounds until stopped. A failure outside any one event (the store down, a bug) is logged
-        when it starts or changes and when it ends, with pauses that double up to MAX_OUTAGE_PAUSE."""
-        failures, last = 0, ""
-        while not self._stop.is_set():
-            try:
-                applied = self.runner.run_once()
-            except Exception as exc:  # the log is intact; the next round tries again
-                failures += 1
-                now = f"{error_name(exc)}: {error_message(exc)}"
-                if now != last:
-                    self._report(exc, "read_side_unavailable", error=error_name(exc), message=error_message(exc))
-                    last = now
-                self._stop.wait(min(MAX_OUTAGE_PAUSE, self.interval * 2**failures))
-                continue
-            if failures:
-                log.info("read_side_recovered", failed_rounds=failures)
-                failures, last = 0, ""
-            if applied:
-                continue
-            self._wake.wait(self.interval)
-            self._wake.clear()
+        when it starts and when it ends, with pauses that double up to MAX_OUTAGE_PAUSE."""
+        self.loop.run_forever()
+
+    def _unavailable(self, exc: Exception) -> None:
+        self._report(exc, "read_side_unavailable", error=error_name(exc), message=error_message(exc))
 
     def _stalled(self, name: str, stall: Stall) -> None:
         """Once per attempt: the pauses between attempts keep this from flooding the log."""
@@ -90,13 +82,10 @@ class ReadSide:
             log.error(event, **fields)
 
     def wake(self) -> None:
-        self._wake.set()
+        self.loop.wake()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self.loop.stop()
 
     # --- reading ------------------------------------------------------------------------
     def positions(self) -> dict[str, tuple[int, datetime | None]]:

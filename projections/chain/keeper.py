@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ledger.background import WorkerLoop
 from ledger.chain import GENESIS, link_notification
 from projections.chain.tables import HEAD_ROW, chain_head, chain_links
 
@@ -52,8 +53,7 @@ class ChainKeeper:
         self.batch_size = batch_size
         self.on_error = on_error or (lambda exc: None)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.loop = WorkerLoop("chain", self.run_once, interval=interval, on_error=self.on_error)
 
     def ensure_head(self) -> None:
         # Workers may start together: the row is inserted once, whoever comes second does nothing.
@@ -100,24 +100,13 @@ class ChainKeeper:
 
     # --- running beside the service or a projections worker ---------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.run_forever, name="chain", daemon=True)
-        self._thread.start()
+        self.loop.start()
 
     def run_forever(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                chained = self.run_once()
-                failures = 0
-                if chained:
-                    continue
-            except Exception as exc:  # the log is intact; the next round tries again
-                failures += 1
-                self.on_error(exc)
-            # Back off while failing (a database outage), so the log is not flooded.
-            self._stop.wait(min(self.interval * 2 ** min(failures, 6), 30.0))
+        self.loop.run_forever()
+
+    def wake(self) -> None:
+        self.loop.wake()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self.loop.stop()

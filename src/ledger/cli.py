@@ -15,6 +15,7 @@ from ledger.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
+    from ledger.background import WorkerLoop
     from projections.chain.audit import TamperEvidence
     from projections.readside import ReadSide
 
@@ -22,21 +23,25 @@ if TYPE_CHECKING:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
-
     settings = get_settings()
-    app = create_app(settings)
     # No access log: it would print full paths, and a path may hold whatever a client typed (the
     # app logs one line per request with the route template). On SIGTERM, requests in flight get
     # the grace period, then are cancelled; every wait on a store is bounded, so the stop is prompt.
-    uvicorn.run(
-        app,
+    common = dict(
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+    if args.workers > 1:
+        # Each worker process builds its app from the environment (settings cannot be pickled
+        # across), so settings come from LEDGER_* variables alone here.
+        uvicorn.run("api.app:app_from_environment", factory=True, workers=args.workers, **common)  # type: ignore[arg-type]
+        return 0
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
     return 0
 
 
@@ -59,8 +64,9 @@ def _ledger(settings: Settings | None = None) -> Iterator[Ledger]:
 
 
 @contextmanager
-def _read_side(settings: Settings | None = None) -> Iterator[ReadSide]:
-    """The read side, migrated to head, with its engine disposed afterwards."""
+def _read_side(settings: Settings | None = None, migrate_schema: bool | None = None) -> Iterator[ReadSide]:
+    """The read side, migrated to head (unless LEDGER_CREATE_TABLE=false leaves that to
+    `ledger migrate`), with its engine disposed afterwards."""
     from projections.readside import ReadSide
     from projections.store import make_engine
 
@@ -68,7 +74,7 @@ def _read_side(settings: Settings | None = None) -> Iterator[ReadSide]:
     with _ledger(settings) as ledger:
         read_side = ReadSide(ledger, make_engine(settings.sqlalchemy_url(), settings.timeouts()), interval=settings.projections_interval_seconds)
         try:
-            read_side.prepare()
+            read_side.prepare(migrate_schema=settings.create_table if migrate_schema is None else migrate_schema)
             yield read_side
         finally:
             read_side.engine.dispose()
@@ -102,29 +108,74 @@ def _token_revoke(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    with _read_side():
-        print("read models migrated to head")
+    """The one process of a deployment that changes schemas: the event store's tables, the read
+    models to alembic head, the chain head and projection position rows; then it exits."""
+    settings = get_settings(create_table=True)
+    with _read_side(settings, migrate_schema=True) as read_side, _chain(read_side, settings):
+        print("event store tables created; read models migrated to head")
     return 0
 
 
-def _projections_run(args: argparse.Namespace) -> int:
-    """A worker that keeps the read models, beside API workers that set
-    LEDGER_PROJECTIONS_IN_SERVICE=false. Several may run: each batch is claimed once."""
+def _run_loops(settings: Settings, loops: list[WorkerLoop], ledger: Ledger) -> None:
+    """Runs background loops in this process until SIGTERM or Ctrl-C: each in a thread, woken by
+    the store's notifications on PostgreSQL, the first loop in the calling thread."""
     import signal
 
+    from ledger.wakeup import waker_for
+
+    waker = None
+    if settings.listen_for_notifications:
+        waker = waker_for(ledger, settings.database_url, loops, notified_interval=settings.notified_poll_seconds, connect_timeout=settings.postgres_connect_timeout_seconds)
+    signal.signal(signal.SIGTERM, lambda *_: loops[0].stop())
+    for loop in loops[1:]:
+        loop.start()
+    if waker is not None:
+        waker.start()
+    try:
+        loops[0].run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if waker is not None:
+            waker.stop()
+        for loop in loops:
+            loop.stop()
+
+
+def _projections_run(args: argparse.Namespace) -> int:
+    """A worker that keeps the read models and the hash chain, beside API workers that set
+    LEDGER_PROJECTIONS_IN_SERVICE=false. Several may run: each batch is claimed once."""
     from api.logs import configure_logging
 
     settings = get_settings()
     configure_logging(settings.environment, settings.log_level)
     with _read_side(settings) as read_side, _chain(read_side, settings) as chain:
-        signal.signal(signal.SIGTERM, lambda *_: read_side.stop())
-        chain.start()  # the hash chain, in its own thread beside the read models
-        try:
-            read_side.run_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            chain.stop()
+        _run_loops(settings, [read_side.loop, chain.keeper.loop], read_side.ledger)
+    return 0
+
+
+def _follow(args: argparse.Namespace) -> int:
+    """The milestone process's worker, beside API workers that set LEDGER_FOLLOWER_IN_SERVICE=false.
+    Several may run: a batch's events and its tracking position are saved in one transaction."""
+    import structlog
+
+    from api.logs import configure_logging
+    from ledger.bootstrap import build_milestones
+    from ledger.processes import Follower
+
+    settings = get_settings()
+    configure_logging(settings.environment, settings.log_level)
+    log = structlog.get_logger("ledger.follow")
+    with _ledger(settings) as ledger:
+        follower = Follower(
+            build_milestones(ledger),
+            inline=False,
+            interval=settings.follow_interval_seconds,
+            on_error=lambda exc: log.error("milestone_process_failed", error=repr(exc)),
+            on_recovered=lambda failures: log.info("milestone_process_recovered", failures=failures),
+        )
+        log.info("follower_started", position=follower.process.position(), head=ledger.head())
+        _run_loops(settings, [follower.loop], ledger)
     return 0
 
 
@@ -192,6 +243,7 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the REST API (SQLite by default: LEDGER_DATABASE_URL chooses the store)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1, help="API worker processes; with more than one, set LEDGER_CREATE_TABLE=false and run `ledger migrate` first (see README: Deployment)")
     serve.set_defaults(func=_serve)
 
     token = sub.add_parser("token", help="API tokens")
@@ -205,8 +257,10 @@ def parser() -> argparse.ArgumentParser:
     revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id")
     revoke.set_defaults(func=_token_revoke)
-    migrate = sub.add_parser("migrate", help="alembic upgrade head for the read models (the service does it on start too)")
+    migrate = sub.add_parser("migrate", help="create the event store's tables and migrate the read models to head, then exit (run it first; the other processes set LEDGER_CREATE_TABLE=false)")
     migrate.set_defaults(func=_migrate)
+    follow = sub.add_parser("follow", help="run the milestone process in this process (set LEDGER_FOLLOWER_IN_SERVICE=false on the API)")
+    follow.set_defaults(func=_follow)
 
     projections = sub.add_parser("projections", help="the read models")
     proj_sub = projections.add_subparsers(dest="projections_command", required=True)

@@ -18,6 +18,7 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import RecordConflictError, Tracking
 from eventsourcing.utils import get_topic
 
+from ledger.background import WorkerLoop
 from ledger.domain.actors import SYSTEM, Actor
 from ledger.domain.contracts import ACTIVE, PENDING, Contract
 from ledger.domain.errors import ConcurrentModification
@@ -117,11 +118,11 @@ class _Changes:
 
 
 class Follower:
-    """Keeps a process caught up with the log: woken after each command (or run inline, so a
-    visit's response already sees its milestone), and polling as a safety net after restarts.
-
-    While it keeps failing (a store outage) it waits longer each round, up to `max_backoff`
-    seconds, and reports the first error of the streak once, and the recovery once."""
+    """Keeps the milestone process caught up with the log, off the request's path: a command only
+    wakes it (in this process, or through a PostgreSQL notification in a `ledger follow` worker),
+    and it polls as a safety net after restarts. `inline` runs it inside the command instead, so
+    a visit's response already sees its milestone: for a small single-process deployment only,
+    as every request then queues for the process's lock."""
 
     def __init__(
         self,
@@ -135,60 +136,35 @@ class Follower:
     ) -> None:
         self.process = process
         self.inline = inline
-        self.interval = interval
-        self.max_backoff = max(max_backoff, interval)
-        self.on_error = on_error or (lambda exc: None)
-        self.on_recovered = on_recovered or (lambda failures: None)
-        self.failures = 0  # rounds failed in a row
-        self._streak = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.loop = WorkerLoop(
+            f"follow-{process.name}", process.run_once, interval=interval, max_backoff=max_backoff, on_error=on_error, on_recovered=on_recovered
+        )
 
     def after_command(self) -> None:
         if self.inline:
-            self._run()
+            self.loop.run_until_idle()
         else:
-            self._wake.set()
+            self.loop.wake()
 
-    def _run(self) -> None:
-        try:
-            self.process.run_until_idle()
-        except Exception as exc:  # the command is recorded; the follower will try again
-            with self._streak:
-                self.failures += 1
-                first = self.failures == 1
-            if first:
-                self.on_error(exc)
-            return
-        with self._streak:
-            failures, self.failures = self.failures, 0
-        if failures:
-            self.on_recovered(failures)
+    def catch_up(self) -> int:
+        """Runs the process until it finds nothing new; a failure is reported, not raised."""
+        return self.loop.run_until_idle()
+
+    @property
+    def failures(self) -> int:
+        return self.loop.failures
 
     def next_wait(self) -> float:
-        """The interval while healthy; doubling with each failed round, up to max_backoff."""
-        if not self.failures:
-            return self.interval
-        return min(self.max_backoff, self.interval * 2 ** min(self.failures, 16))
+        return self.loop.next_wait()
+
+    def wake(self) -> None:
+        self.loop.wake()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name=f"follow-{self.process.name}", daemon=True)
-        self._thread.start()
+        self.loop.start()
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._run()
-            # A command wakes it early only while healthy: in an outage each command would
-            # otherwise start another failing round.
-            if self.failures:
-                self._stop.wait(self.next_wait())
-            else:
-                self._wake.wait(self.interval)
-            self._wake.clear()
+    def run_forever(self) -> None:
+        self.loop.run_forever()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=timeout)
+        self.loop.stop(timeout)

@@ -26,9 +26,20 @@ class Settings(BaseSettings):
     port: int = 8000
     # Key of the HMAC that stands in for national ID numbers; production must set its own.
     id_hash_key: str = DEVELOPMENT_ID_HASH_KEY
-    # Run the milestone process right after each visit command, besides the background follower.
-    follow_inline: bool = True
+    # Run the milestone process inside each visit command, so its response already sees the
+    # milestone: a small single-process set-up only, as every such request then queues for it.
+    follow_inline: bool = False
     follow_interval_seconds: float = 1.0
+    # Keep the milestone follower in the service, or leave it to a `ledger follow` worker.
+    follower_in_service: bool = True
+    # This process creates the event store's tables and migrates the read models on start. In a
+    # deployment of several processes only `ledger migrate` does: concurrent DDL races.
+    # (The eventsourcing library reads the same variable, LEDGER_CREATE_TABLE.)
+    create_table: bool = True
+    # PostgreSQL: background workers LISTEN for the event store's notifications and poll only as
+    # a safety net, at this interval, while the notifications arrive.
+    listen_for_notifications: bool = True
+    notified_poll_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
     # Connections the event store keeps open to PostgreSQL, per process.
     postgres_pool_size: int = 5
@@ -105,6 +116,8 @@ class Settings(BaseSettings):
         env = eventstore_env(self.database_url, self.timeouts())
         if "POSTGRES_POOL_SIZE" in env:
             env["POSTGRES_POOL_SIZE"] = str(self.postgres_pool_size)
+        # The library looks for LEDGER_CREATE_TABLE (its application's name) before CREATE_TABLE.
+        env["CREATE_TABLE"] = env["LEDGER_CREATE_TABLE"] = "y" if self.create_table else "n"
         return env
 
 

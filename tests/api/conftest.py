@@ -8,14 +8,16 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from ledger.settings import Settings
 from tests.api.builders import World, build_world
+from tests.api.following import FollowingClient
 
 Headers = dict[str, str]
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    """Real HTTP requests through the ASGI app, with its lifespan, on the store under test."""
-    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+    """Real HTTP requests through the ASGI app, with its lifespan, on the store under test; after
+    each accepted command it waits for the milestone follower (tests/api/following.py)."""
+    with FollowingClient(create_app(settings), raise_server_exceptions=False) as c:
         yield c
 
 

@@ -162,7 +162,7 @@ def test_concurrent_requests_with_the_same_key_record_one_visit(client, world):
     case_visits = [e for e in _visit_events(client, world, responses[0].json()["visit_id"]) if e["type"] == "Delivered"]
     assert len(case_visits) == 1
     # One visit: the world's own and this one count for the contract, never more.
-    client.app.state.milestones.after_command()
+    client.app.state.milestones.catch_up()
     contract = client.get(f"/contracts/{world.a.contract_id}", headers=world.auditor).json()
     assert contract["delivered"] == {"meals": 2}
     assert head(client) > before

@@ -37,7 +37,12 @@ def settings(store_url: str) -> Settings:  # type: ignore[override]
     # The test runs the projections itself, and the milestone follower only inline, so the log
     # head moves only by the requests the test sends.
     return Settings(
-        environment="test", database_url=store_url, id_hash_key="test-id-hash-key", follow_interval_seconds=3600, projections_in_service=False
+        environment="test",
+        database_url=store_url,
+        id_hash_key="test-id-hash-key",
+        follow_inline=True,
+        follower_in_service=False,
+        projections_in_service=False,
     )
 
 

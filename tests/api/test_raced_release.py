@@ -16,7 +16,7 @@ def _fulfil_the_volume_milestone(client, world) -> None:
     a = world.a
     for hours_ago in (2, 1):  # the world posted one visit; the milestone asks for three
         post(client, "/visits", a.token, visit_body(a.case_id, a.worker_id, hours_ago=hours_ago))
-    client.app.state.milestones.after_command()
+    client.app.state.milestones.catch_up()
     contract = client.get(f"/contracts/{a.contract_id}", headers=world.finance).json()
     volume = next(m for m in contract["milestones"] if m["milestone_id"] == "volume")
     assert volume["status"] == "fulfilled", volume

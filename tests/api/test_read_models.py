@@ -20,6 +20,7 @@ from api.app import create_app
 from projections.audit import BOOKKEEPING
 from projections.runner import NAMES, Rebuilder
 from projections.tables import LIVE
+from tests.api.following import FollowingClient
 from tests.api.builders import post, visit_body
 from tests.api.test_read_side import model_for
 from tests.api.history import Driver, History, Headers, iso, parse, yuan
@@ -91,7 +92,7 @@ def history_client(settings) -> Iterator[TestClient]:
     commands go faster without the runner competing for the interpreter); the test then runs
     the same runner the service runs before it reads."""
     paused = settings.model_copy(update={"projections_in_service": False})
-    with TestClient(create_app(paused), raise_server_exceptions=False) as c:
+    with FollowingClient(create_app(paused), raise_server_exceptions=False) as c:
         yield c
 
 
