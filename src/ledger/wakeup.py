@@ -85,9 +85,8 @@ class Waker:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
                     self._listen(True)
                     self._wake_all()  # whatever was written while no one listened
-                    if failures:
-                        log.info("wakeup_listening_again", failed_attempts=failures)
-                        failures = 0
+                    log.info("wakeup_listening", channel=self.channel, loops=[loop.name for loop in self.loops], failed_attempts=failures)
+                    failures = 0
                     while not self._stop.is_set():
                         # A bounded wait, so stop() is noticed; a lost server raises here.
                         for _ in conn.notifies(timeout=0.5, stop_after=1):

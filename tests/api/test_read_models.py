@@ -20,8 +20,8 @@ from api.app import create_app
 from projections.audit import BOOKKEEPING
 from projections.runner import NAMES, Rebuilder
 from projections.tables import LIVE
-from tests.api.following import FollowingClient
 from tests.api.builders import post, visit_body
+from tests.api.following import FollowingClient
 from tests.api.test_read_side import model_for
 from tests.api.history import Driver, History, Headers, iso, parse, yuan
 
