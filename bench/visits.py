@@ -1,7 +1,10 @@
 """Posting single visits over HTTP to a running `ledger serve`: prints visits per second,
 latency percentiles and the server's memory. Not a test: it measures.
 
-    .venv/bin/python bench/visits.py [--store sqlite|postgres] [--seconds 20] [--clients 8]
+    .venv/bin/python bench/visits.py [--store sqlite|postgres] [--seconds 20] [--clients 8] [--separate-workers]
+
+--separate-workers (PostgreSQL): the deployment of the README: `ledger migrate`, then the API with
+the follower and projections off, beside a `ledger projections run` and a `ledger follow` process.
 
 For PostgreSQL it creates and drops a database of its own on 127.0.0.1:5432.
 """
@@ -45,11 +48,18 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--separate-workers", action="store_true", help="PostgreSQL: projections and follower in processes of their own")
     args = ap.parse_args()
 
     db_name = None
@@ -66,6 +76,11 @@ def main() -> None:
         cmd = [LEDGER, "token", "create", "--role", role] + (["--org", org] if org else [])
         return {"Authorization": "Bearer " + subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout.strip()}
 
+    side_workers: list[subprocess.Popen[bytes]] = []
+    if args.separate_workers:
+        subprocess.run([LEDGER, "migrate"], env=env, check=True, capture_output=True)
+        env.update(LEDGER_CREATE_TABLE="false", LEDGER_PROJECTIONS_IN_SERVICE="false", LEDGER_FOLLOWER_IN_SERVICE="false")
+        side_workers = [subprocess.Popen([LEDGER, *cmd], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for cmd in (["projections", "run"], ["follow"])]
     purchaser, finance = token("purchaser", "bureau"), token("finance")
     port = free_port()
     server = subprocess.Popen([LEDGER, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -121,6 +136,7 @@ def main() -> None:
                 latencies.extend(local)
                 errors += bad
 
+        cpu_before = cpu_seconds(server.pid)
         started = time.monotonic()
         threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
         for t in threads:
@@ -128,17 +144,27 @@ def main() -> None:
         for t in threads:
             t.join()
         elapsed = time.monotonic() - started
+        server_cpu = cpu_seconds(server.pid) - cpu_before
         latencies.sort()
         q = statistics.quantiles(latencies, n=100)
         print(f"store={args.store} clients={args.clients} seconds={elapsed:.1f}")
         print(f"visits={len(latencies)} errors={errors} throughput={len(latencies) / elapsed:.0f} visits/s")
         print(f"latency_ms p50={q[49] * 1000:.1f} p95={q[94] * 1000:.1f} p99={q[98] * 1000:.1f}")
         print(f"server_rss_mb={rss_mb(server.pid):.0f}")
+        print(f"server_cpu_ms_per_visit={server_cpu * 1000 / max(1, len(latencies)):.2f}")
         status = c.get("/projections/status", headers=finance).json()
         print("projection_lag_events=" + ",".join(f"{p['name']}:{p['lag_events']}" for p in status["projections"]))
+        print(f"projection_lag_seconds_max={max(p['lag_seconds'] for p in status['projections']):.2f}")
+        head = status["head"]
+        while any(p["position"] < head for p in status["projections"]) and time.monotonic() - started - elapsed < 120:
+            time.sleep(0.1)
+            status = c.get("/projections/status", headers=finance).json()
+        print(f"projections_at_burst_head_after_s={time.monotonic() - started - elapsed:.2f}")
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        for process in [server, *side_workers]:
+            process.send_signal(signal.SIGTERM)
+        for process in [server, *side_workers]:
+            process.wait(timeout=30)
         if db_name:
             with psycopg.connect(ADMIN, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')

@@ -68,7 +68,7 @@ def get_case(case_id: str, by: CurrentActor, ledger: LedgerDep):
 
 
 def _follow(milestones: Milestones, ledger: LedgerDep) -> None:
-    """Let delivered volume reach the contract's milestones."""
+    """Wakes the milestone follower, off the request's path (or runs it here, LEDGER_FOLLOW_INLINE)."""
     milestones.after_command()
 
 
