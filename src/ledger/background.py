@@ -2,14 +2,16 @@
 
 A round runs one step; a step that did work runs again at once, one that found nothing waits for
 a wake-up (a command in this process, a PostgreSQL notification) or the polling interval, the
-safety net. While steps keep failing (a store outage) the pause doubles up to `max_backoff`, and
-wake-ups are ignored, so each command does not start another failing round; the first error of
-a streak and the recovery are each reported once, never every round.
+safety net. While steps keep failing (a store outage) the pause doubles up to `max_backoff`; a
+wake-up then (a command that succeeded: the store may be back) cuts the pause short, but never
+below the first pause, so a stream of commands does not start a stream of failing rounds. The
+first error of a streak and the recovery are each reported once, never every round.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 Step = Callable[[], int]  # how much work the round did; 0 when there was none
@@ -80,7 +82,9 @@ class WorkerLoop:
             if self.run_once():
                 continue
             if self.failures:
-                self._stop.wait(self.next_wait())
+                failed_at = time.monotonic()
+                if self._wake.wait(self.next_wait()):
+                    self._stop.wait(max(0.0, self.retry_base - (time.monotonic() - failed_at)))
             else:
                 self._wake.wait(self.interval)
             self._wake.clear()

@@ -150,21 +150,11 @@ class Follower:
         """Runs the process until it finds nothing new; a failure is reported, not raised."""
         return self.loop.run_until_idle()
 
-    @property
-    def failures(self) -> int:
-        return self.loop.failures
-
-    def next_wait(self) -> float:
-        return self.loop.next_wait()
-
     def wake(self) -> None:
         self.loop.wake()
 
     def start(self) -> None:
         self.loop.start()
-
-    def run_forever(self) -> None:
-        self.loop.run_forever()
 
     def stop(self, timeout: float = 5.0) -> None:
         self.loop.stop(timeout)

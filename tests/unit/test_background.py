@@ -77,3 +77,21 @@ def test_a_wake_up_ends_the_wait_of_a_loop_that_would_poll_only_hourly():
     finally:
         loop.stop(timeout=10)
     assert loop.stopped
+
+
+def test_a_wake_up_in_a_long_outage_retries_soon_instead_of_after_the_longest_pause():
+    step = Steps()
+    step.failing = True
+    loop = WorkerLoop("test", step, interval=0.05, max_backoff=3600)
+    loop.failures = 20  # far into an outage: the next pause is close to an hour
+    loop.start()
+    try:
+        assert step.called.wait(10)
+        step.called.clear()
+        assert loop.next_wait() > 3000  # close to an hour
+        step.failing = False  # the store is back; a command that succeeded wakes the loop
+        loop.wake()
+        assert step.called.wait(10), "the wake-up did not cut the pause short"
+    finally:
+        loop.stop(timeout=10)
+    assert loop.failures == 0
