@@ -154,10 +154,11 @@ class Ledger(AsOfReads, Application):
     def _record(self, processing_event):  # type: ignore[no-untyped-def]
         # What this process saves (or failed to save) is evicted at once, so its own next read
         # sees it without waiting for the cache to follow the log.
+        # Only those with new events: the milestone process passes its contracts every round.
         try:
             return super()._record(processing_event)
         finally:
-            self.cache.evict(processing_event.aggregates)
+            self.cache.evict({e.originator_id for e in processing_event.events})
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
