@@ -7,7 +7,8 @@ latency percentiles and the server's memory. Not a test: it measures.
 For PostgreSQL it creates and drops a database of its own on 127.0.0.1:5432. The server gets this
 process's environment (any LEDGER_* setting passes through). --request-path-only sets
 LEDGER_FOLLOW_INLINE=false and LEDGER_PROJECTIONS_IN_SERVICE=false, to measure the request path
-alone; --profile writes a py-spy profile of the server during the run (py-spy must be installed).
+alone; --profile writes a py-spy profile of the server during the run (threads holding the GIL only,
+so idle waits do not show; py-spy must be installed).
 CPU time is read from /proc: the server process, and PostgreSQL's backends for the bench database.
 """
 
@@ -153,7 +154,7 @@ def main() -> None:
         if args.profile:
             fmt = ["--format", "raw"] if args.profile.endswith(".txt") else []
             spy = str(Path(sys.executable).with_name("py-spy"))
-            cmd = [spy, "record", "--pid", str(server.pid), "--duration", str(int(args.seconds)), "-o", args.profile, *fmt]
+            cmd = [spy, "record", "--pid", str(server.pid), "--duration", str(int(args.seconds)), "--gil", "-o", args.profile, *fmt]
             profiler = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         pg_pids = backend_pids(db_name)
         cpu_app, cpu_pg = cpu_seconds([server.pid]), cpu_seconds(pg_pids)

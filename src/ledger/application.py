@@ -286,6 +286,18 @@ class Ledger(AsOfReads, Application):
             return None
         return Actor(actor_id=record.subject, role=record.role, organisation_id=record.organisation_id, correlation_id=correlation_id)
 
+    def authenticate_from_cache(self, token: str, correlation_id: str) -> Actor | None | bool:
+        """authenticate() without I/O: False when the answer needs the store (the token is not
+        cached, or the cache has not followed the log within its refresh interval)."""
+        if not self.cache.fresh():
+            return False
+        record = self.cache.get(ApiToken.create_id(digest=token_digest(token)), copy=False)
+        if record is None:
+            return False
+        if not isinstance(record, ApiToken) or record.revoked:
+            return None
+        return Actor(actor_id=record.subject, role=record.role, organisation_id=record.organisation_id, correlation_id=correlation_id)
+
     def revoke_token(self, token_id: str) -> None:
         record = self._load(ApiToken, token_id, NotFound)
         record.revoke(by=Actor(actor_id="cli", role=Role.SYSTEM.value, correlation_id=str(uuid.uuid4())))

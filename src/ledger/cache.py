@@ -15,7 +15,7 @@ changes since are too old to know).
 
 from __future__ import annotations
 
-import copy
+import copy as _copy
 import threading
 import time
 from collections import OrderedDict, deque
@@ -88,8 +88,13 @@ class AggregateCache:
                 self._remembered_from = position
 
     # --- entries -------------------------------------------------------------------------------
-    def get(self, aggregate_id: UUID) -> Any | None:
-        """A private copy of the cached aggregate, or None."""
+    def fresh(self) -> bool:
+        """Whether the last poll of the log is recent enough that no refresh is due."""
+        return self.enabled and time.monotonic() - self._last_poll < self._interval
+
+    def get(self, aggregate_id: UUID, *, copy: bool = True) -> Any | None:
+        """A private copy of the cached aggregate (or, for a caller that only reads it, the
+        cached object itself), or None."""
         if not self.enabled:
             return None
         with self._lock:
@@ -99,14 +104,14 @@ class AggregateCache:
                 return None
             self._entries.move_to_end(aggregate_id)
             self.hits += 1
-        return copy.deepcopy(aggregate)
+        return _copy.deepcopy(aggregate) if copy else aggregate
 
     def put(self, aggregate: Any, loaded_after: int) -> None:
         """Keeps a copy of an aggregate loaded from the store once the cache had seen position
         `loaded_after`, unless it changed since."""
         if not self.enabled:
             return
-        kept = copy.deepcopy(aggregate)
+        kept = _copy.deepcopy(aggregate)
         with self._lock:
             if loaded_after < self._remembered_from or self._changed_at.get(aggregate.id, -1) > loaded_after:
                 return
