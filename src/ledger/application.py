@@ -163,11 +163,12 @@ class Ledger(AsOfReads, Application):
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
 
-    def _fetch(self, aggregate_id: uuid.UUID, cls: type | None = None) -> Any:
+    def _fetch(self, aggregate_id: uuid.UUID, cls: type | None = None, *, readonly: bool = False) -> Any:
         """The aggregate, from the cache or the store, and noted in the running command's read
-        set. Kinds never snapshotted are read without probing the snapshot store."""
+        set. Kinds never snapshotted are read without probing the snapshot store. `readonly`
+        hands out the cached object itself, uncopied: only for a caller that never changes it."""
         self.cache.refresh()
-        agg = self.cache.get(aggregate_id)
+        agg = self.cache.get(aggregate_id, copy=not readonly)
         if agg is None:
             loaded_after = self.cache.seen
             if cls is None or cls in self.snapshotting_intervals:
@@ -182,9 +183,9 @@ class Ledger(AsOfReads, Application):
             read_set.setdefault(agg.id, agg.version)
         return agg
 
-    def _load(self, cls: type[A_], aggregate_id: Any, missing: type[NotFound], by: Actor | None = None) -> A_:
+    def _load(self, cls: type[A_], aggregate_id: Any, missing: type[NotFound], by: Actor | None = None, *, readonly: bool = False) -> A_:
         try:
-            agg = self._fetch(_uuid(aggregate_id, missing), cls)
+            agg = self._fetch(_uuid(aggregate_id, missing), cls, readonly=readonly)
         except AggregateNotFoundError:
             raise missing(f"no {cls.__name__.lower()} {aggregate_id}") from None
         if not isinstance(agg, cls):
@@ -733,8 +734,9 @@ class Ledger(AsOfReads, Application):
         by.require(C)
 
         def work() -> _Work:
-            case = self._load(Case, case_id, CaseNotFound, by)
-            contract = self._load(Contract, case.contract_id, ContractNotFound)
+            # Read only, never changed here: the cached objects themselves, uncopied.
+            case = self._load(Case, case_id, CaseNotFound, by, readonly=True)
+            contract = self._load(Contract, case.contract_id, ContractNotFound, readonly=True)
             # A service the contract never bought is the deeper fault than one the case never
             # asked for: checked first, or ServiceNotContracted could never be reported.
             contract.check_service(service_code)
@@ -742,11 +744,11 @@ class Ledger(AsOfReads, Application):
             contract.check_active()
             contract.check_within_term(started_at.date())
             contract.check_within_term(ended_at.date())
-            contractor = self._load(Contractor, case.contractor_id, ContractorNotFound)
+            contractor = self._load(Contractor, case.contractor_id, ContractorNotFound, readonly=True)
             contractor.check_in_good_standing()
             if not contractor.has_worker(worker_id):
                 raise Subcontracting(f"worker {worker_id} is not enrolled at {contractor.name}: no subcontracting")
-            self._load(Beneficiary, case.beneficiary_id, BeneficiaryNotFound).check_active()
+            self._load(Beneficiary, case.beneficiary_id, BeneficiaryNotFound, readonly=True).check_active()
             visit = Visit.deliver(
                 case_id=str(case.id),
                 contract_id=case.contract_id,
