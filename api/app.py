@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from api.body_limit import BodyLimit
-from api.errors import install_error_handlers, internal_error
+from api.errors import install_error_handlers
+from api.request_log import RequestLog
 from api.logs import configure_logging
 from api.routers import as_of, audit, contracts, lists, parties, reads, reference, services, trace
 from ledger.bootstrap import build_ledger, build_milestones
@@ -89,43 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Service-delivery ledger 服务类社会救助台账", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
-    # Added before the request log, so it runs inside it: a refused body is logged like any answer.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
-    @app.middleware("http")
-    async def one_log_line_per_request(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
-        request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
-        request.state.request_id = request_id[:100]
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request.state.request_id)
-        started = time.perf_counter()
-        status = 500
-        try:
-            try:
-                response = await call_next(request)
-            except Exception:
-                # Nothing expected reaches here (errors.py maps those); still JSON, never plain text.
-                log.exception("unexpected_error", method=request.method)
-                response = internal_error(request.state.request_id)
-            status = response.status_code
-            response.headers["X-Request-ID"] = request.state.request_id
-            if request.method == "POST" and status < 300:
-                request.app.state.read_side.wake()
-            return response
-        finally:
-            actor = getattr(request.state, "actor", None)
-            route = request.scope.get("route")
-            log.info(
-                "request",
-                method=request.method,
-                # The template, never the path: a path may hold whatever a client typed.
-                route=getattr(route, "path", None),
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 1),
-                actor=actor.actor_id if actor else None,
-                role=actor.role if actor else None,
-                organisation=actor.organisation_id if actor else None,
-            )
+    # Added last, so it runs outermost: a refused body is logged like any answer.
+    app.add_middleware(RequestLog)
 
     for module in (parties, contracts, services, reads, lists, reference, audit, as_of, trace):
         app.include_router(module.router)

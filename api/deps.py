@@ -7,6 +7,7 @@ import json
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import Unauthenticated
@@ -20,22 +21,28 @@ bearer = HTTPBearer(auto_error=False, description="A token from `ledger token cr
 MAX_KEY_LENGTH = IDEMPOTENCY_KEY.max_length
 
 
-def get_ledger(request: Request) -> Ledger:
+# The dependencies are `async def` where they never wait on I/O: a plain `def` dependency costs a
+# hop to the thread pool and back on every request.
+async def get_ledger(request: Request) -> Ledger:
     return request.app.state.ledger
 
 
-def get_milestones(request: Request) -> Follower:
+async def get_milestones(request: Request) -> Follower:
     return request.app.state.milestones
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     ledger: Annotated[Ledger, Depends(get_ledger)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("a bearer token is required")
-    actor = ledger.authenticate(credentials.credentials, correlation_id=request.state.request_id)
+    # A token the aggregate cache holds, while the cache is fresh, is answered here on the event
+    # loop; otherwise the lookup (a store read) runs in the thread pool.
+    actor = ledger.authenticate_from_cache(credentials.credentials, correlation_id=request.state.request_id)
+    if actor is False:
+        actor = await run_in_threadpool(ledger.authenticate, credentials.credentials, request.state.request_id)
     if actor is None:
         raise Unauthenticated("the token is unknown or revoked")
     request.state.actor = actor

@@ -1,12 +1,18 @@
 """Posting single visits over HTTP to a running `ledger serve`: prints visits per second,
 latency percentiles and the server's memory. Not a test: it measures.
 
-    .venv/bin/python bench/visits.py [--store sqlite|postgres] [--seconds 20] [--clients 8] [--separate-workers]
+    .venv/bin/python bench/visits.py [--store sqlite|postgres] [--seconds 20] [--clients 8]
+        [--separate-workers] [--request-path-only] [--profile FILE]
 
 --separate-workers (PostgreSQL): the deployment of the README: `ledger migrate`, then the API with
 the follower and projections off, beside a `ledger projections run` and a `ledger follow` process.
 
-For PostgreSQL it creates and drops a database of its own on 127.0.0.1:5432.
+For PostgreSQL it creates and drops a database of its own on 127.0.0.1:5432. The server gets this
+process's environment (any LEDGER_* setting passes through). --request-path-only sets
+LEDGER_FOLLOW_INLINE=false and LEDGER_PROJECTIONS_IN_SERVICE=false, to measure the request path
+alone; --profile writes a py-spy profile of the server during the run (threads holding the GIL only,
+so idle waits do not show; py-spy must be installed).
+CPU time is read from /proc: the server process, and PostgreSQL's backends for the bench database.
 """
 
 from __future__ import annotations
@@ -48,10 +54,23 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (from /proc, in clock ticks)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of the processes, from /proc (clock ticks)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def backend_pids(db_name: str | None) -> list[int]:
+    if not db_name:
+        return []
+    with psycopg.connect(ADMIN, autocommit=True) as c:
+        return [r[0] for r in c.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (db_name,))]
 
 
 def main() -> None:
@@ -60,6 +79,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--separate-workers", action="store_true", help="PostgreSQL: projections and follower in processes of their own")
+    ap.add_argument("--request-path-only", action="store_true", help="no inline milestone follow, no projections in the server")
+    ap.add_argument("--profile", help="py-spy record the server into this file (.svg, or .txt for raw stacks)")
     args = ap.parse_args()
 
     db_name = None
@@ -71,6 +92,8 @@ def main() -> None:
     else:
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     env = dict(os.environ, LEDGER_DATABASE_URL=url, LEDGER_ENVIRONMENT="production", LEDGER_ID_HASH_KEY="bench-key", LEDGER_LOG_LEVEL="WARNING")
+    if args.request_path_only:
+        env.update(LEDGER_FOLLOW_INLINE="false", LEDGER_PROJECTIONS_IN_SERVICE="false")
 
     def token(role: str, org: str | None = None) -> dict[str, str]:
         cmd = [LEDGER, "token", "create", "--role", role] + (["--org", org] if org else [])
@@ -136,7 +159,14 @@ def main() -> None:
                 latencies.extend(local)
                 errors += bad
 
-        cpu_before = cpu_seconds(server.pid)
+        profiler = None
+        if args.profile:
+            fmt = ["--format", "raw"] if args.profile.endswith(".txt") else []
+            spy = str(Path(sys.executable).with_name("py-spy"))
+            cmd = [spy, "record", "--pid", str(server.pid), "--duration", str(int(args.seconds)), "--gil", "-o", args.profile, *fmt]
+            profiler = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pg_pids = backend_pids(db_name)
+        cpu_app, cpu_pg = cpu_seconds([server.pid]), cpu_seconds(pg_pids)
         started = time.monotonic()
         threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
         for t in threads:
@@ -144,14 +174,18 @@ def main() -> None:
         for t in threads:
             t.join()
         elapsed = time.monotonic() - started
-        server_cpu = cpu_seconds(server.pid) - cpu_before
+        pg_pids = sorted(set(pg_pids) | set(backend_pids(db_name)))  # backends opened during the run count from 0
+        cpu_app, cpu_pg = cpu_seconds([server.pid]) - cpu_app, cpu_seconds(pg_pids) - cpu_pg
+        if profiler:
+            profiler.wait(timeout=60)
         latencies.sort()
         q = statistics.quantiles(latencies, n=100)
         print(f"store={args.store} clients={args.clients} seconds={elapsed:.1f}")
         print(f"visits={len(latencies)} errors={errors} throughput={len(latencies) / elapsed:.0f} visits/s")
         print(f"latency_ms p50={q[49] * 1000:.1f} p95={q[94] * 1000:.1f} p99={q[98] * 1000:.1f}")
+        n = max(1, len(latencies))
+        print(f"cpu_ms_per_visit app={cpu_app * 1000 / n:.2f} postgres={cpu_pg * 1000 / n:.2f}")
         print(f"server_rss_mb={rss_mb(server.pid):.0f}")
-        print(f"server_cpu_ms_per_visit={server_cpu * 1000 / max(1, len(latencies)):.2f}")
         status = c.get("/projections/status", headers=finance).json()
         print("projection_lag_events=" + ",".join(f"{p['name']}:{p['lag_events']}" for p in status["projections"]))
         print(f"projection_lag_seconds_max={max(p['lag_seconds'] for p in status['projections']):.2f}")

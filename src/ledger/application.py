@@ -8,6 +8,7 @@ translated into domain errors here; aggregates that change together are saved in
 from __future__ import annotations
 
 import secrets
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,11 +16,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
 from ledger.as_of import AsOfReads
+from ledger.cache import AggregateCache
 from ledger.domain import limits
 from ledger.domain.actors import Actor
 from ledger.domain.base import LedgerAggregate, utcnow
@@ -115,6 +117,9 @@ class Ledger(AsOfReads, Application):
     # Snapshots keep long-lived streams cheap to load.
     snapshotting_intervals = {Contract: 50, Contractor: 50, Fund: 50, VolumeTally: 50, PurchaseCeiling: 50}
     max_attempts = 3
+    # Read as LEDGER_AGGREGATE_CACHE_SIZE etc. (the library's Environment adds the app's name).
+    AGGREGATE_CACHE_SIZE = "AGGREGATE_CACHE_SIZE"
+    AGGREGATE_CACHE_REFRESH_SECONDS = "AGGREGATE_CACHE_REFRESH_SECONDS"
 
     def __init__(self, env: dict[str, str] | None = None, *, policy: Policy | None = None, id_hash_key: bytes = b"") -> None:
         super().__init__(env)
@@ -122,6 +127,19 @@ class Ledger(AsOfReads, Application):
             raise ValueError("the ledger needs a key to hash national ID numbers")
         self.policy = policy or Policy()
         self.id_hash_key = id_hash_key
+        self.cache = self._construct_cache()
+        # The versions of what the running command validated against, per thread (see _execute).
+        self._reading = threading.local()
+
+    def _construct_cache(self) -> AggregateCache:
+        changed_since = getattr(self.recorder, "select_changed_ids", None)
+        size = int(self.env.get(self.AGGREGATE_CACHE_SIZE) or 10000) if changed_since else 0
+        # SQLite polls in-process (cheap): on every read; PostgreSQL at most every 5 ms (a round
+        # trip), so another process's change (a revoked token) shows here within 5 ms.
+        default_interval = "0.005" if "postgres" in type(self.factory).__module__ else "0"
+        interval = float(self.env.get(self.AGGREGATE_CACHE_REFRESH_SECONDS) or default_interval)
+        start = (self.recorder.max_notification_id() or 0) if size else 0
+        return AggregateCache(changed_since or (lambda after, limit: []), start, size, interval)
 
     # --- infrastructure -----------------------------------------------------------------------
     def construct_recorder(self):  # type: ignore[no-untyped-def]
@@ -134,12 +152,41 @@ class Ledger(AsOfReads, Application):
         transcoder.register(ActorAsDict())
         transcoder.register(DateAsISO())
 
+    def _record(self, processing_event):  # type: ignore[no-untyped-def]
+        # What this process saves (or failed to save) is evicted at once, so its own next read
+        # sees it without waiting for the cache to follow the log.
+        # Only those with new events: the milestone process passes its contracts every round.
+        try:
+            return super()._record(processing_event)
+        finally:
+            self.cache.evict({e.originator_id for e in processing_event.events})
+
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
 
-    def _load(self, cls: type[A_], aggregate_id: Any, missing: type[NotFound], by: Actor | None = None) -> A_:
+    def _fetch(self, aggregate_id: uuid.UUID, cls: type | None = None, *, readonly: bool = False) -> Any:
+        """The aggregate, from the cache or the store, and noted in the running command's read
+        set. Kinds never snapshotted are read without probing the snapshot store. `readonly`
+        hands out the cached object itself, uncopied: only for a caller that never changes it."""
+        self.cache.refresh()
+        agg = self.cache.get(aggregate_id, copy=not readonly)
+        if agg is None:
+            loaded_after = self.cache.seen
+            if cls is None or cls in self.snapshotting_intervals:
+                agg = self.repository.get(aggregate_id)
+            else:
+                agg = project_aggregate(None, self.events.get(aggregate_id))
+                if agg is None:
+                    raise AggregateNotFoundError(aggregate_id)
+            self.cache.put(agg, loaded_after)
+        read_set = getattr(self._reading, "versions", None)
+        if read_set is not None:
+            read_set.setdefault(agg.id, agg.version)
+        return agg
+
+    def _load(self, cls: type[A_], aggregate_id: Any, missing: type[NotFound], by: Actor | None = None, *, readonly: bool = False) -> A_:
         try:
-            agg = self.repository.get(_uuid(aggregate_id, missing))
+            agg = self._fetch(_uuid(aggregate_id, missing), cls, readonly=readonly)
         except AggregateNotFoundError:
             raise missing(f"no {cls.__name__.lower()} {aggregate_id}") from None
         if not isinstance(agg, cls):
@@ -155,11 +202,18 @@ class Ledger(AsOfReads, Application):
         With an idempotency key the record is saved in the same transaction as the command's
         events, so a retry of the same request finds it and replays the first response. A retry
         that races its first attempt may see that attempt's effects (a tranche already released)
-        or lose the save to it: it looks for the replay again before refusing."""
-        for _ in range(self.max_attempts):
-            replay = self._replay(by, request)
-            if replay is not None:
-                return replay
+        or lose the save to it: it looks for the replay again before refusing.
+
+        The first attempt does not read the record first: a retried request does its work again
+        and its save conflicts on the record's id, and the next attempt finds the replay. Every
+        aggregate loaded through _load goes into the command's read set, checked by the save under
+        the store's lock: a rule is never decided on a stale (cached or raced) copy."""
+        for attempt in range(self.max_attempts):
+            if attempt:
+                replay = self._replay(by, request)
+                if replay is not None:
+                    return replay
+            self._reading.versions = read = {}
             try:
                 done = work()
             except LedgerError:
@@ -167,16 +221,21 @@ class Ledger(AsOfReads, Application):
                 if replay is not None:
                     return replay
                 raise
+            finally:
+                self._reading.versions = None
             record = None
             if request is not None:
                 record = IdempotencyRecord(
                     scope=_scope(by), key=request.key, fingerprint=request.fingerprint, result=to_plain(done.ids), by=by
                 )
+            saved = {a.id for a in done.aggregates if a is not None}
+            read_set = [(i, v) for i, v in read.items() if i not in saved]
             try:
-                recordings = self.save(*done.aggregates, record)
+                recordings = self.save(*done.aggregates, record, read_set=read_set)
             except RecordConflictError:
+                self.cache.evict(read)  # what we read was stale or raced: read it afresh
                 continue
-            position = max((r.notification.id for r in recordings), default=self.head())
+            position = max((r.notification.id for r in recordings), default=0) or self.head()
             return CommandResult(ids=to_plain(done.ids), position=position)
         replay = self._replay(by, request)
         if replay is not None:
@@ -222,10 +281,22 @@ class Ledger(AsOfReads, Application):
 
     def authenticate(self, token: str, correlation_id: str) -> Actor | None:
         try:
-            record = self.repository.get(ApiToken.create_id(digest=token_digest(token)))
+            record = self._fetch(ApiToken.create_id(digest=token_digest(token)), ApiToken)
         except AggregateNotFoundError:
             return None
-        if record.revoked:
+        if not isinstance(record, ApiToken) or record.revoked:
+            return None
+        return Actor(actor_id=record.subject, role=record.role, organisation_id=record.organisation_id, correlation_id=correlation_id)
+
+    def authenticate_from_cache(self, token: str, correlation_id: str) -> Actor | None | bool:
+        """authenticate() without I/O: False when the answer needs the store (the token is not
+        cached, or the cache has not followed the log within its refresh interval)."""
+        if not self.cache.fresh():
+            return False
+        record = self.cache.get(ApiToken.create_id(digest=token_digest(token)), copy=False)
+        if record is None:
+            return False
+        if not isinstance(record, ApiToken) or record.revoked:
             return None
         return Actor(actor_id=record.subject, role=record.role, organisation_id=record.organisation_id, correlation_id=correlation_id)
 
@@ -664,8 +735,9 @@ class Ledger(AsOfReads, Application):
         by.require(C)
 
         def work() -> _Work:
-            case = self._load(Case, case_id, CaseNotFound, by)
-            contract = self._load(Contract, case.contract_id, ContractNotFound)
+            # Read only, never changed here: the cached objects themselves, uncopied.
+            case = self._load(Case, case_id, CaseNotFound, by, readonly=True)
+            contract = self._load(Contract, case.contract_id, ContractNotFound, readonly=True)
             # A service the contract never bought is the deeper fault than one the case never
             # asked for: checked first, or ServiceNotContracted could never be reported.
             contract.check_service(service_code)
@@ -673,11 +745,11 @@ class Ledger(AsOfReads, Application):
             contract.check_active()
             contract.check_within_term(started_at.date())
             contract.check_within_term(ended_at.date())
-            contractor = self._load(Contractor, case.contractor_id, ContractorNotFound)
+            contractor = self._load(Contractor, case.contractor_id, ContractorNotFound, readonly=True)
             contractor.check_in_good_standing()
             if not contractor.has_worker(worker_id):
                 raise Subcontracting(f"worker {worker_id} is not enrolled at {contractor.name}: no subcontracting")
-            self._load(Beneficiary, case.beneficiary_id, BeneficiaryNotFound).check_active()
+            self._load(Beneficiary, case.beneficiary_id, BeneficiaryNotFound, readonly=True).check_active()
             visit = Visit.deliver(
                 case_id=str(case.id),
                 contract_id=case.contract_id,

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Connections the event store keeps open to PostgreSQL, per process.
     postgres_pool_size: int = 5
+    # Aggregates kept in memory per process (LRU), invalidated by following the log; 0 turns it off.
+    aggregate_cache_size: int = Field(default=10000, ge=0)
     # Keep the read models inside the service (the embedded set-up), or leave it to
     # `ledger projections run` workers in a PostgreSQL deployment with several API workers.
     projections_in_service: bool = True
@@ -118,6 +120,7 @@ class Settings(BaseSettings):
             env["POSTGRES_POOL_SIZE"] = str(self.postgres_pool_size)
         # The library looks for LEDGER_CREATE_TABLE (its application's name) before CREATE_TABLE.
         env["CREATE_TABLE"] = env["LEDGER_CREATE_TABLE"] = "y" if self.create_table else "n"
+        env["AGGREGATE_CACHE_SIZE"] = str(self.aggregate_cache_size)
         return env
 
 
@@ -147,7 +150,7 @@ def eventstore_env(database_url: str, timeouts: StoreTimeouts = StoreTimeouts())
         path = unquote(url.path)[1:]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path or ":memory:", "SQLITE_LOCK_TIMEOUT": str(math.ceil(timeouts.sqlite_lock))}
+        return {"PERSISTENCE_MODULE": "ledger.sqlite_store:ReadSetSQLiteFactory", "SQLITE_DBNAME": path or ":memory:", "SQLITE_LOCK_TIMEOUT": str(math.ceil(timeouts.sqlite_lock))}
     if url.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         return {
             "PERSISTENCE_MODULE": "ledger.postgres_store:BoundedPostgresFactory",
