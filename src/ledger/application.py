@@ -44,7 +44,6 @@ from ledger.domain.errors import (
     InvalidInput,
     LedgerError,
     NotFound,
-    Subcontracting,
     VisitNotFound,
 )
 from ledger.domain.evaluations import Evaluation
