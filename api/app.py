@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request, Response
 from api.body_limit import BodyLimit
 from api.errors import install_error_handlers, internal_error
 from api.logs import configure_logging
-from api.routers import as_of, audit, contracts, lists, parties, reads, reference, services, trace
+from api.routers import as_of, audit, contracts, lists, parties, reads, reference, services, trace, visits_bulk
 from ledger.bootstrap import build_ledger, build_milestones
 from ledger.processes import Follower
 from ledger.settings import Settings, get_settings
@@ -114,6 +114,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 organisation=actor.organisation_id if actor else None,
             )
 
-    for module in (parties, contracts, services, reads, lists, reference, audit, as_of, trace):
+    for module in (parties, contracts, visits_bulk, services, reads, lists, reference, audit, as_of, trace):
         app.include_router(module.router)
     return app
