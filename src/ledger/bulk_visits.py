@@ -20,13 +20,14 @@ present are answered as recorded before and the rest saved again.
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from ledger.domain import limits
@@ -37,7 +38,7 @@ from ledger.domain.cases import Case
 from ledger.domain.catalogue import Role
 from ledger.domain.errors import ConcurrentModification, IdempotencyKeyReused, LedgerError, NotFound
 from ledger.domain.visits import Visit
-from ledger.store_queries import events_of, first_events_of
+from ledger.store_queries import events_of, first_events_of, versions_of
 from ledger.visit_rules import deliver_visit
 
 if TYPE_CHECKING:
@@ -113,6 +114,12 @@ class BulkVisits:
                 results[i] = _repeat(draft, drafts[first_of[draft.client_id]], results[first_of[draft.client_id]])
         return results  # type: ignore[return-value]
 
+    def _rule_cache(self: "Ledger") -> RuleCache:
+        cache = self.__dict__.get("_bulk_rule_cache")
+        if cache is None:
+            cache = self.__dict__.setdefault("_bulk_rule_cache", RuleCache())
+        return cache
+
     def _answer_recorded_before(self: "Ledger", drafts: Sequence[VisitDraft], ids: dict[uuid.UUID, int], results: list[ItemResult | None]) -> set[uuid.UUID]:
         """Answers the items whose visit is in the store already; returns their ids."""
         found = first_events_of(self.recorder, ids)
@@ -130,7 +137,7 @@ class BulkVisits:
         self: "Ledger", by: Actor, drafts: Sequence[VisitDraft], ids: dict[uuid.UUID, int], results: list[ItemResult | None]
     ) -> list[tuple[int, Any]]:
         """The Delivered event of each item that passes the rules; the others are refused."""
-        loads = _BatchLoads(self)
+        loads = _BatchLoads(self, self._rule_cache())
         loads.prefetch(Case, [drafts[i].case_id for i in ids.values()])
         loads.prefetch(Beneficiary, [case.beneficiary_id for case in loads.found_of(Case)])
         accepted: list[tuple[int, Any]] = []
@@ -177,29 +184,76 @@ class BulkVisits:
             results[i] = refusal(drafts[i].client_id, ConcurrentModification("other writers kept conflicting; send the batch again"))
 
 
+class RuleCache:
+    """Cases and beneficiaries a batch checked, kept between batches: a contractor syncs the same
+    caseload day after day. An entry serves only while its version is still the aggregate's
+    latest in the store (asked for the whole batch in one statement), so it is never stale;
+    only what changed is read and rebuilt from its events. The entries are read, never changed."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[uuid.UUID, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: uuid.UUID, version: int) -> Any:
+        with self._lock:
+            agg = self._entries.get(key)
+            if agg is None or agg.version != version:
+                return None
+            self._entries.move_to_end(key)
+            return agg
+
+    def put(self, agg: Any) -> None:
+        with self._lock:
+            self._entries[agg.id] = agg
+            self._entries.move_to_end(agg.id)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+
 class _BatchLoads:
     """What one batch has loaded: each aggregate once, or the fact that it is missing. Called like
     the Ledger's `_load`, and raising the same not-found errors."""
 
-    def __init__(self, ledger: "Ledger") -> None:
+    def __init__(self, ledger: "Ledger", cache: RuleCache) -> None:
         self.ledger = ledger
+        self.cache = cache
         self.loaded: dict[uuid.UUID, Any] = {}  # None: not in the store
+        self.by_given: dict[Any, uuid.UUID | None] = {}  # the id as the client wrote it
 
     def prefetch(self, cls: type, ids: Sequence[str]) -> None:
-        """Reads the events of all the given aggregates in one statement. Only for kinds that
-        are never snapshotted (cases, beneficiaries): their whole stream is their state."""
+        """Loads all the given aggregates with two statements at most: their versions, then the
+        events of those not cached at that version. Only for kinds that are never snapshotted
+        (cases, beneficiaries): their whole stream is their state."""
         assert cls not in self.ledger.snapshotting_intervals, cls
-        wanted = {key for key in map(_as_uuid, ids) if key is not None and key not in self.loaded}
-        found = events_of(self.ledger.recorder, wanted)
+        wanted = {key for key in map(self._key, ids) if key is not None and key not in self.loaded}
+        versions = versions_of(self.ledger.recorder, wanted)
+        stale = []
         for key in wanted:
-            stored = found.get(key)
-            self.loaded[key] = project_aggregate(None, map(self.ledger.mapper.to_domain_event, stored)) if stored else None
+            cached = self.cache.get(key, versions[key]) if key in versions else None
+            self.loaded[key] = cached
+            if cached is None and key in versions:
+                stale.append(key)
+        to_domain_event = self.ledger.mapper.to_domain_event
+        for key, stored in events_of(self.ledger.recorder, stale).items():
+            agg = None
+            for event in stored:
+                agg = to_domain_event(event).mutate(agg)
+            self.loaded[key] = agg
+            self.cache.put(agg)
 
     def found_of(self, cls: type) -> list[Any]:
         return [agg for agg in self.loaded.values() if isinstance(agg, cls)]
 
+    def _key(self, given: Any) -> uuid.UUID | None:
+        try:
+            return self.by_given[given]
+        except KeyError:
+            key = self.by_given[given] = _as_uuid(given)
+            return key
+
     def __call__(self, cls: type, aggregate_id: Any, missing: type[NotFound], by: Actor | None = None) -> Any:
-        key = _as_uuid(aggregate_id)
+        key = self._key(aggregate_id)
         if key is None:
             return self.ledger._load(cls, aggregate_id, missing, by)  # raises its usual not-an-id error
         if key not in self.loaded:

@@ -31,6 +31,36 @@ def first_events_of(recorder: Any, ids: Iterable[UUID]) -> dict[UUID, tuple[int,
     return {event.originator_id: (position, event) for position, event in _select(recorder, list(dict.fromkeys(ids)), first_only=True)}
 
 
+def versions_of(recorder: Any, ids: Iterable[UUID]) -> dict[UUID, int]:
+    """Each aggregate's current version (its last event's); an unknown id is absent. Cheap: it
+    reads the primary key's index, never an event's state."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    datastore = recorder.datastore
+    table = recorder.events_table_name
+    found: dict[UUID, int] = {}
+    if hasattr(datastore, "schema"):
+        statement = (
+            f'SELECT originator_id, max(originator_version) AS version FROM "{datastore.schema}"."{table}" '
+            "WHERE originator_id = ANY(%s) GROUP BY originator_id"
+        )
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (ids,))
+            return {row["originator_id"]: int(row["version"]) for row in cursor.fetchall()}
+    with datastore.transaction(commit=False) as cursor:
+        for start in range(0, len(ids), SQLITE_IDS_PER_STATEMENT):
+            chunk = ids[start : start + SQLITE_IDS_PER_STATEMENT]
+            marks = ",".join("?" * len(chunk))
+            cursor.execute(
+                f"SELECT originator_id, max(originator_version) AS version FROM {table} WHERE originator_id IN ({marks}) GROUP BY originator_id",
+                [i.hex for i in chunk],
+            )
+            for row in cursor.fetchall():
+                found[UUID(row["originator_id"])] = int(row["version"])
+    return found
+
+
 def _select(recorder: Any, ids: Sequence[UUID], *, first_only: bool) -> list[tuple[int, StoredEvent]]:
     if not ids:
         return []

@@ -214,3 +214,18 @@ class TestFollowers:
         ledger.void_visit(world.contractor, result.visit_id, "entered twice")
         assert ledger.get_visit(PURCHASER, result.visit_id)["voided"]
         assert isinstance(ledger.repository.get(uuid.UUID(result.visit_id)), Visit)
+
+
+class TestRulesBetweenBatches:
+    def test_a_case_closed_after_one_batch_refuses_the_next(self, world, ledger):
+        case_id = world.case()
+        assert ledger.record_visits(world.contractor, [draft(world, case_id, 1)])[0].status == "recorded"
+        ledger.close_case(world.contractor, case_id, "services complete")
+        assert ledger.record_visits(world.contractor, [draft(world, case_id, 2)])[0].error == "CaseStateConflict"
+
+    def test_a_beneficiary_deregistered_after_one_batch_refuses_the_next(self, world, ledger):
+        beneficiary_id = world.beneficiary()
+        case_id = world.case(beneficiary_id)
+        assert ledger.record_visits(world.contractor, [draft(world, case_id, 1)])[0].status == "recorded"
+        ledger.deregister_beneficiary(PURCHASER, beneficiary_id, "deceased", "")
+        assert ledger.record_visits(world.contractor, [draft(world, case_id, 2)])[0].error == "BeneficiaryDeregistered"
