@@ -39,6 +39,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+def postgres_backends_cpu(db_name: str | None) -> float:
+    """CPU seconds of the PostgreSQL backends serving the bench's database (its pooled
+    connections live through the run, so their difference is the database's share)."""
+    if db_name is None:
+        return 0.0
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (db_name,))]
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except FileNotFoundError:
+            pass
+    return total
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--store", choices=["sqlite", "postgres"], default="postgres")
@@ -143,13 +159,14 @@ def main() -> None:
                         refused += r.json()["refused"]
                         codes.update(x["error"] for x in r.json()["results"] if x["status"] == "refused")
 
-        cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
+        print(f"posting batches to server pid {server.pid}", flush=True)
+        cpu0, db0, t0 = cpu_seconds(server.pid), postgres_backends_cpu(db_name), time.perf_counter()
         threads = [threading.Thread(target=client) for _ in range(args.clients)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        wall, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
+        wall, cpu, db_cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0, postgres_backends_cpu(db_name) - db0
         # The same batches again: every visit answers already_recorded.
         cpu1, t1 = cpu_seconds(server.pid), time.perf_counter()
         again = sum(c.post("/visits/batch", json={"visits": bodies[b]}, headers=contractor).json()["already_recorded"] for b in range(min(5, args.batches)))
@@ -161,6 +178,9 @@ def main() -> None:
         print(f"server_cpu_s={cpu:.2f} cpu_per_visit_us={cpu / max(recorded, 1) * 1e6:.0f} cpu_bound_throughput={recorded / cpu:.0f} visits/cpu-s")
         if codes:
             print(f"refusals={dict(codes)}")
+        if db_name:
+            both = cpu + db_cpu
+            print(f"postgres_cpu_s={db_cpu:.2f} cpu_per_visit_us={db_cpu / max(recorded, 1) * 1e6:.0f}; server+postgres {both / max(recorded, 1) * 1e6:.0f} us/visit, on 2 cores at most {2 * recorded / both:.0f} visits/s")
         print(f"batch_latency_ms p50={latencies[len(latencies) // 2] * 1000:.0f} max={latencies[-1] * 1000:.0f}")
         print(f"retry: already_recorded={again} cpu_per_visit_us={retry_cpu / max(again, 1) * 1e6:.0f} wall_s={retry_wall:.2f}")
         print(f"server_rss_mb={rss_mb(server.pid):.0f}")

@@ -133,8 +133,11 @@ def _draft(item: BatchVisit) -> VisitDraft:
     )
 
 
-def _plain(result: ItemResult) -> dict[str, Any]:
-    return {k: v for k, v in result.__dict__.items() if v is not None}
+def _plain(r: ItemResult) -> dict[str, Any]:
+    """The result with only the keys that apply to its status."""
+    if r.status == REFUSED:
+        return {"client_id": r.client_id, "status": r.status, "error": r.error, "detail": r.detail}
+    return {"client_id": r.client_id, "status": r.status, "visit_id": r.visit_id, "position": r.position}
 
 
 def _client_id(item: Any) -> str | None:
