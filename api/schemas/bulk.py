@@ -6,9 +6,9 @@ item is checked on its own (`check_items`), so one malformed visit is refused al
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, WithJsonSchema
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from api.schemas.common import Command, members, text
 from api.schemas.services import RecordVisit
@@ -24,17 +24,20 @@ class BatchVisit(RecordVisit):
     client_id: text(limits.IDEMPOTENCY_KEY) = Field(description=CLIENT_ID_DESCRIPTION)  # type: ignore[valid-type]
 
 
-# The item's schema as the OpenAPI shows it: BatchVisit, with its references into the document's
-# components (RecordVisit, on POST /visits, puts ServiceCode there).
-_ITEM_SCHEMA = BatchVisit.model_json_schema(ref_template="#/components/schemas/{model}")
-_ITEM_SCHEMA.pop("$defs", None)
-Item = Annotated[dict[str, Any], WithJsonSchema(_ITEM_SCHEMA)]
+ITEM_FIELDS = ", ".join(f"`{name}`" for name in BatchVisit.model_fields)
+EXAMPLE_ITEM = {"client_id": "phone-7/2026-03-01/1", **RecordVisit.model_config["json_schema_extra"]["examples"][0]}  # type: ignore[index]
 
 
 class VisitBatch(Command):
-    visits: list[Item] = members(
+    # Items are any objects here, checked one by one later: a malformed visit is refused alone
+    # (200, its result says why), so the document must not promise a 422 for it.
+    visits: list[dict[str, Any]] = members(
         limits.VISITS_PER_BATCH,
-        description=f"1 to {limits.VISITS_PER_BATCH.max_items} visits, each with its own client_id; each is checked and answered alone",
+        description=(
+            f"1 to {limits.VISITS_PER_BATCH.max_items} visits, each a POST /visits body (RecordVisit) plus client_id: "
+            f"{ITEM_FIELDS}. Each is checked and answered alone."
+        ),
+        examples=[[EXAMPLE_ITEM]],
     )
 
 
