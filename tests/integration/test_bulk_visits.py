@@ -6,17 +6,21 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from eventsourcing.utils import get_topic
 
+from ledger.bootstrap import build_ledger
 from ledger.bulk_visits import VisitDraft
 from ledger.domain import limits
 from ledger.domain.errors import Forbidden, LedgerError
 from ledger.domain.limits import OutOfRange
 from ledger.domain.visits import Visit
 from ledger.processes import MilestoneProcess
+from projections import queries
+from projections.runner import ProjectionRunner
+from projections.store import make_engine, migrate
 
 from tests.integration.helpers import PURCHASER, VOLUME, VOLUME_QUANTITY, World, register_contractor
 
@@ -229,3 +233,33 @@ class TestRulesBetweenBatches:
         assert ledger.record_visits(world.contractor, [draft(world, case_id, 1)])[0].status == "recorded"
         ledger.deregister_beneficiary(PURCHASER, beneficiary_id, "deceased", "")
         assert ledger.record_visits(world.contractor, [draft(world, case_id, 2)])[0].error == "BeneficiaryDeregistered"
+
+
+class TestWorkerDayLimit:
+    """The limit of visits per worker and day is a red flag the read side raises from the log, so
+    it counts a batch's visits like single ones: within one batch and across batches."""
+
+    DAY_LIMIT = 3
+
+    def test_a_worker_past_the_day_limit_across_two_batches_is_flagged_once(self, settings):
+        app = build_ledger(settings.model_copy(update={"max_visits_per_worker_day": self.DAY_LIMIT}))
+        engine = make_engine(settings.sqlalchemy_url())
+        try:
+            migrate(engine)
+            runner = ProjectionRunner(app, engine)
+            runner.ensure_positions()
+            world = World.build(app)
+            case_id = world.case()
+            day = datetime.combine(datetime.now(timezone.utc).date() - timedelta(days=1), time(8), tzinfo=timezone.utc)
+            visits = [draft(world, case_id, started_at=day + timedelta(hours=h), ended_at=day + timedelta(hours=h, minutes=50)) for h in range(5)]
+            app.record_visits(world.contractor, visits[:2])
+            app.record_visits(world.contractor, visits[:4])  # two retried, two new: four that day
+            MilestoneProcess(app).run_until_idle()
+            runner.run_until_idle()
+            with engine.connect() as conn:
+                items, _ = queries.red_flags(conn, org=None, limit=100)
+            (flag,) = [i for i in items if i["kind"] == "worker_day_limit"]
+            assert flag["detail"]["visits"] == 4 and flag["detail"]["limit"] == self.DAY_LIMIT
+        finally:
+            engine.dispose()
+            app.close()
