@@ -12,7 +12,7 @@ from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
 from api.request_log import RequestLog
 from api.logs import configure_logging
-from api.routers import as_of, audit, contracts, lists, parties, reads, reference, services, trace
+from api.routers import as_of, audit, contracts, lists, parties, reads, reference, services, trace, visits_bulk
 from ledger.bootstrap import build_ledger, build_milestones
 from ledger.processes import Follower
 from ledger.settings import Settings, get_settings
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last, so it runs outermost: a refused body is logged like any answer.
     app.add_middleware(RequestLog)
 
-    for module in (parties, contracts, services, reads, lists, reference, audit, as_of, trace):
+    for module in (parties, contracts, visits_bulk, services, reads, lists, reference, audit, as_of, trace):
         app.include_router(module.router)
     return app
 

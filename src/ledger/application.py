@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
 from ledger.as_of import AsOfReads
+from ledger.bulk_visits import BulkVisits
 from ledger.cache import AggregateCache
 from ledger.domain import limits
 from ledger.domain.actors import Actor
@@ -45,7 +46,6 @@ from ledger.domain.errors import (
     InvalidInput,
     LedgerError,
     NotFound,
-    Subcontracting,
     VisitNotFound,
 )
 from ledger.domain.evaluations import Evaluation
@@ -54,6 +54,7 @@ from ledger.domain.records import ApiToken, IdempotencyRecord, VolumeTally, toke
 from ledger.domain.rules import Policy
 from ledger.domain.visits import Visit
 from ledger.positions import first_position
+from ledger.visit_rules import deliver_visit
 
 P, F, C, A, E = Role.PURCHASER, Role.FINANCE, Role.CONTRACTOR, Role.AUDITOR, Role.EVALUATOR
 READERS = (P, F, A, E, C)
@@ -112,7 +113,7 @@ class _Work:
     ids: dict[str, Any] = field(default_factory=dict)
 
 
-class Ledger(AsOfReads, Application):
+class Ledger(BulkVisits, AsOfReads, Application):
     name = "Ledger"
     # Snapshots keep long-lived streams cheap to load.
     snapshotting_intervals = {Contract: 50, Contractor: 50, Fund: 50, VolumeTally: 50, PurchaseCeiling: 50}
@@ -195,6 +196,10 @@ class Ledger(AsOfReads, Application):
             # Another organisation's object does not exist, as far as a contractor can tell.
             raise missing(f"no {cls.__name__.lower()} {aggregate_id}")
         return agg
+
+    def _load_readonly(self, cls: type[A_], aggregate_id: Any, missing: type[NotFound], by: Actor | None = None) -> A_:
+        """`_load` for a command that only checks what it loads: the cached object, uncopied."""
+        return self._load(cls, aggregate_id, missing, by, readonly=True)
 
     def _execute(self, by: Actor, request: Request | None, work: Callable[[], _Work]) -> CommandResult:
         """Runs a command: load, check, save; retried when another writer got there first.
@@ -736,25 +741,10 @@ class Ledger(AsOfReads, Application):
 
         def work() -> _Work:
             # Read only, never changed here: the cached objects themselves, uncopied.
-            case = self._load(Case, case_id, CaseNotFound, by, readonly=True)
-            contract = self._load(Contract, case.contract_id, ContractNotFound, readonly=True)
-            # A service the contract never bought is the deeper fault than one the case never
-            # asked for: checked first, or ServiceNotContracted could never be reported.
-            contract.check_service(service_code)
-            case.check_open_for(service_code)
-            contract.check_active()
-            contract.check_within_term(started_at.date())
-            contract.check_within_term(ended_at.date())
-            contractor = self._load(Contractor, case.contractor_id, ContractorNotFound, readonly=True)
-            contractor.check_in_good_standing()
-            if not contractor.has_worker(worker_id):
-                raise Subcontracting(f"worker {worker_id} is not enrolled at {contractor.name}: no subcontracting")
-            self._load(Beneficiary, case.beneficiary_id, BeneficiaryNotFound, readonly=True).check_active()
-            visit = Visit.deliver(
-                case_id=str(case.id),
-                contract_id=case.contract_id,
-                contractor_id=case.contractor_id,
-                beneficiary_id=case.beneficiary_id,
+            visit = deliver_visit(
+                self._load_readonly,
+                by,
+                case_id=case_id,
                 worker_id=worker_id,
                 service_code=service_code,
                 started_at=started_at,
@@ -762,9 +752,6 @@ class Ledger(AsOfReads, Application):
                 location=location,
                 notes=notes,
                 evidence_hash=evidence_hash,
-                township=case.township,
-                village=case.village,
-                by=by,
             )
             return _Work([visit], {"visit_id": visit.id})
 

@@ -152,6 +152,8 @@ PROOF = TextLimit(200, min_length=0)  # a reference to the beneficiary's own pro
 LOCATION = TextLimit(500, min_length=0)
 VISIT_NOTES = TextLimit(2000, min_length=0)
 EVIDENCE_HASH = TextLimit(200, min_length=0)
+# Visits in one bulk request (POST /visits/batch, /visits/batch.csv): a day's work of a team.
+VISITS_PER_BATCH = ListLimit(1000, min_items=1)
 
 # --- contracts ------------------------------------------------------------------------------
 MILESTONE_ID = TextLimit(64)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import event
 
@@ -39,7 +40,10 @@ class Visit(LedgerAggregate):
         township: str,
         village: str,
         by: Actor,
+        visit_id: UUID | None = None,
     ) -> "Visit":
+        """A new visit; `visit_id` gives it an id derived from a client's own key (bulk posting), so
+        the store's version check records it once however often the client sends it."""
         if started_at.tzinfo is None or ended_at.tzinfo is None:
             raise InvalidPeriod("visit times must carry a time zone")
         limits.check_time(started_at, "start")
@@ -51,7 +55,7 @@ class Visit(LedgerAggregate):
             raise InvalidPeriod("a visit must end after it starts")
         if ended_at > utcnow() + CLOCK_SKEW:
             raise InvalidPeriod("a visit cannot end in the future")
-        return cls(
+        fields: dict[str, Any] = dict(
             case_id=case_id,
             contract_id=contract_id,
             contractor_id=contractor_id,
@@ -67,6 +71,7 @@ class Visit(LedgerAggregate):
             village=village,
             by=by,
         )
+        return cls(**fields) if visit_id is None else cls._create(cls.Delivered, id=visit_id, **fields)
 
     @event("Delivered")
     def __init__(
