@@ -74,3 +74,21 @@ def _recent():
     from tests.integration.helpers import recent
 
     return recent()
+
+
+def test_a_suspension_committed_between_a_batchs_checks_and_its_save_refuses_every_visit_of_the_batch(world, settings):
+    from ledger.bulk_visits import REFUSED, VisitDraft
+
+    cases = [world.case() for _ in range(3)]
+    racing = SuspendsBeforeItsFirstSave({**settings.eventstore_env()}, policy=settings.policy(), id_hash_key=settings.id_hash_key.encode())
+    racing.other, racing.contractor_id = world.ledger, world.org.contractor_id
+    started, ended = _recent()
+    drafts = [VisitDraft(f"sync-{n}", case_id, world.worker, "visiting", started, ended) for n, case_id in enumerate(cases)]
+    try:
+        head = world.ledger.head()
+        results = racing.record_visits(world.contractor, drafts)
+        assert [(r.status, r.error) for r in results] == [(REFUSED, "ContractorSuspended")] * 3
+        assert racing.saves == 1  # the batch's save was refused; its checks again, on fresh state, refused every visit
+        assert world.ledger.head() == head + 1  # the suspension only
+    finally:
+        racing.close()
