@@ -50,17 +50,19 @@ def run(store: Store, *, rebuild: list[str] | None = None) -> dict[str, Any]:
         read_side.prepare()
         raw = plain_read(ledger, decode=False)
         decoded = plain_read(ledger, decode=True)
-        behind = head - min(read_side.runner.positions().values(), default=0)
-        seconds, cpu, pg = _timed(read_side.runner.run_until_idle, backends)
+        # The follower first, as in the service: the milestones it records are events the read
+        # models then take with the rest.
         milestones = build_milestones(ledger)
         follow_behind = head - milestones.position()
         f_seconds, f_cpu, _ = _timed(milestones.run_until_idle, backends)
+        head = ledger.head()
+        behind = head - min(read_side.runner.positions().values(), default=0)
+        seconds, cpu, pg = _timed(read_side.runner.run_until_idle, backends)
         # The hash chain catches up too, so a server started next does not spend its first minute on it.
         chain = TamperEvidence(ledger, engine, settings.signing_key_file())
         chain.prepare()
         c_seconds, _, _ = _timed(chain.keeper.catch_up, backends)
         rebuilt: dict[str, float] = {}
-        head = ledger.head()  # the follower may have recorded milestones
         for name in rebuild if rebuild is not None else list(NAMES):
             r_seconds, _, _ = _timed(lambda n=name: Rebuilder(ledger, engine).rebuild(n), backends)
             rebuilt[name] = head / r_seconds

@@ -150,7 +150,7 @@ def get_json(port: int, request: bytes) -> dict[str, Any] | None:
     return json.loads(body)
 
 
-def interleaved(store: Store, target: Target, *, connections: tuple[int, ...], rounds: int, seconds: float, with_bare: bool = True) -> dict[str, Any]:
+def interleaved(store: Store, target: Target, *, connections: tuple[int, ...], rounds: int, seconds: float, with_bare: bool = True, warmup: float = 1.5) -> dict[str, Any]:
     """Runs ledger and bare in turn, `rounds` times per connection count; returns the runs,
     their medians, the lag after the last burst and each server's peak RSS."""
     backends = PostgresBackends(store.db_name)
@@ -162,7 +162,7 @@ def interleaved(store: Store, target: Target, *, connections: tuple[int, ...], r
         servers = [s for s in (bare, ledger) if s is not None]
         make = visit_requests(target)
         for s in servers:  # warm up: imports, pools, caches
-            run_load(s.port, make, connections=4, seconds=1.5)
+            run_load(s.port, make, connections=4, seconds=warmup)
         runs: list[Run] = []
         lag: float | None = None
         for c in connections:
