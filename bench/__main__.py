@@ -14,14 +14,13 @@ everything goes to bench/results/<store>-<timestamp>.json as well. See bench/REA
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from typing import Any
 
 from bench.common import Store, own_store, peak_rss_mb
 from bench.report import Figure, Report, at_least, at_most, both
-
-import os
 
 
 def _history(store: Store, events: int) -> tuple[Any, dict[str, Any]]:

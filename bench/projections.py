@@ -5,6 +5,7 @@ every projection together over each event; a rebuild rate is for one projection 
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -21,6 +22,19 @@ def plain_read(ledger: Any, decode: bool) -> float:
         n += len(page)
         last = page[-1].id
     return n / (time.perf_counter() - t0)
+
+
+class _Progress:
+    """A line on stderr every 10 s, so a long catch-up shows it is alive."""
+
+    def __init__(self, what: str, total: int) -> None:
+        self.what, self.total, self.last = what, total, time.perf_counter()
+
+    def __call__(self, *args: Any) -> None:
+        done = args[1] if len(args) == 3 else args[0]  # the rebuilder passes (name, done, head)
+        if time.perf_counter() - self.last > 10:
+            print(f"  … {self.what}: {done:,} of {self.total:,}", file=sys.stderr, flush=True)
+            self.last = time.perf_counter()
 
 
 def _timed(work: Any, backends: PostgresBackends) -> tuple[float, float, float | None]:
@@ -57,14 +71,15 @@ def run(store: Store, *, rebuild: list[str] | None = None) -> dict[str, Any]:
         f_seconds, f_cpu, _ = _timed(milestones.run_until_idle, backends)
         head = ledger.head()
         behind = head - min(read_side.runner.positions().values(), default=0)
-        seconds, cpu, pg = _timed(read_side.runner.run_until_idle, backends)
+        n_projections = len(read_side.runner.projections)
+        seconds, cpu, pg = _timed(lambda: read_side.runner.run_until_idle(_Progress(f"catch-up ({n_projections} projections, events applied)", behind * n_projections)), backends)
         # The hash chain catches up too, so a server started next does not spend its first minute on it.
         chain = TamperEvidence(ledger, engine, settings.signing_key_file())
         chain.prepare()
         c_seconds, _, _ = _timed(chain.keeper.catch_up, backends)
         rebuilt: dict[str, float] = {}
         for name in rebuild if rebuild is not None else list(NAMES):
-            r_seconds, _, _ = _timed(lambda n=name: Rebuilder(ledger, engine).rebuild(n), backends)
+            r_seconds, _, _ = _timed(lambda n=name: Rebuilder(ledger, engine).rebuild(n, _Progress(f"rebuild {n}", head)), backends)
             rebuilt[name] = head / r_seconds
         return {
             "events": head,
