@@ -88,7 +88,10 @@ def bulk_figures(report: Report, b: dict[str, Any]) -> None:
         if b.get("postgres_cpu_ms_per_visit") is not None:
             report.add(Figure("bulk visits PostgreSQL CPU/visit", b["postgres_cpu_ms_per_visit"], "ms"))
         if b["http_errors"]:
-            report.add(Figure("bulk visits errors", b["http_errors"], "responses ≥400", target="0", passed=False))
+            report.add(Figure("bulk visits errors", b["http_errors"], "responses ≥400", target="0", passed=False, note=b["first_error_bodies"][0][:200] if b["first_error_bodies"] else ""))
+            print(f"  first bulk error: {b['first_error_bodies'][:1]}", file=sys.stderr)
+        if b["items"]["refused"]:
+            report.add(Figure("bulk visits refused", b["items"]["refused"], "items", target="0", passed=False, note=str(b["first_refusals"][:1])))
     report.add(Figure("plain batched INSERT (executemany)", b["executemany_rows_per_s"], "rows/s"))
     if b.get("copy_rows_per_s"):
         report.add(Figure("plain batched INSERT (COPY)", b["copy_rows_per_s"], "rows/s"))

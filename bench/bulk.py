@@ -4,6 +4,7 @@ PostgreSQL), interleaved round by round. Where the endpoint is missing the figur
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 import time
@@ -110,17 +111,31 @@ def run(store: Store, target: Target, *, rounds: int, batches: int, connections:
             return {"available": False, "executemany_rows_per_s": median([plain.executemany(batches) for _ in range(rounds)]), "copy_rows_per_s": plain.copy(batches)}
         make = batch_requests(target)
         http, execs, copies, cpu, pg, errors = [], [], [], [], [], 0
+        counts = {"recorded": 0, "already_recorded": 0, "refused": 0}
+        refusals: list[Any] = []
+        error_bodies: list[str] = []
+
+        def inspect(status: int, body: bytes) -> None:
+            if status == 200:
+                answer = json.loads(body)
+                for key in counts:
+                    counts[key] += answer.get(key, 0)
+                if answer.get("refused") and len(refusals) < 3:
+                    refusals.append(next(r for r in answer["results"] if r["status"] == "refused"))
+
         for _ in range(rounds):
             execs.append(plain.executemany(batches))
             copies.append(plain.copy(batches))
             cpu0 = server.cpu()
             backends.start()
-            load = run_load(server.port, make, connections=connections, total=batches)
-            visits = load.requests * BATCH
+            before = counts["recorded"]
+            load = run_load(server.port, make, connections=connections, total=batches, inspect=inspect)
+            visits = max(1, counts["recorded"] - before)  # only visits recorded count
             http.append(visits / load.seconds)
             cpu.append((server.cpu() - cpu0) * 1000 / visits)
             pg.append(backends.seconds() * 1000 / visits if store.db_name else None)
             errors += load.errors
+            error_bodies += [b.decode(errors="replace") for b in load.bodies]
         return {
             "available": True,
             "visits_per_s": median(http),
@@ -129,6 +144,9 @@ def run(store: Store, target: Target, *, rounds: int, batches: int, connections:
             "server_cpu_ms_per_visit": median(cpu),
             "postgres_cpu_ms_per_visit": median([p for p in pg if p is not None]) if store.db_name else None,
             "http_errors": errors,
+            "items": counts,
+            "first_refusals": refusals,
+            "first_error_bodies": error_bodies[:3],
             "peak_rss_mb": server.peak_rss_mb(),
             "rounds": {"http": http, "executemany": execs, "copy": copies},
         }

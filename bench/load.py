@@ -17,6 +17,7 @@ from bench.common import quantile
 
 # (connection index, request number on that connection) -> the raw request
 MakeRequest = Callable[[int, int], bytes]
+Inspect = Callable[[int, bytes], None]
 
 
 def http_request(method: str, path: str, headers: dict[str, str] | None = None, body: Any = None) -> bytes:
@@ -77,7 +78,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
         await reader.readexactly(2)
 
 
-async def _run(port: int, make: MakeRequest, connections: int, seconds: float | None, total: int | None, keep_bodies: int) -> LoadResult:
+async def _run(port: int, make: MakeRequest, connections: int, seconds: float | None, total: int | None, keep_bodies: int, inspect: Inspect | None) -> LoadResult:
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     bodies: list[bytes] = []
@@ -98,6 +99,8 @@ async def _run(port: int, make: MakeRequest, connections: int, seconds: float | 
                 status, body = await _read_response(reader)
                 latencies.append((time.perf_counter() - t0) * 1000)
                 statuses[status] += 1
+                if inspect is not None:
+                    inspect(status, body)
                 if (status >= 400 or status == 0) and len(bodies) < keep_bodies:
                     bodies.append(body[:500])
         finally:
@@ -110,8 +113,11 @@ async def _run(port: int, make: MakeRequest, connections: int, seconds: float | 
     return LoadResult(len(latencies), elapsed, latencies, statuses, cpu, bodies)
 
 
-def run_load(port: int, make: MakeRequest, *, connections: int, seconds: float | None = None, total: int | None = None, keep_bodies: int = 3) -> LoadResult:
-    """Keeps `connections` requests in flight for `seconds`, or until `total` were sent."""
+def run_load(
+    port: int, make: MakeRequest, *, connections: int, seconds: float | None = None, total: int | None = None, keep_bodies: int = 3, inspect: Inspect | None = None
+) -> LoadResult:
+    """Keeps `connections` requests in flight for `seconds`, or until `total` were sent;
+    `inspect` sees each answer's status and body (outside the timed span of the next request)."""
     if seconds is None and total is None:
         raise ValueError("give seconds or total")
-    return asyncio.run(_run(port, make, connections, seconds, total, keep_bodies))
+    return asyncio.run(_run(port, make, connections, seconds, total, keep_bodies, inspect))
