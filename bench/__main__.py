@@ -65,6 +65,8 @@ def single_figures(report: Report, s: dict[str, Any], connections: tuple[int, ..
         report.add(Figure(f"single visits{label} @{c} server CPU/req", led["server_cpu_ms"], "ms", bare["server_cpu_ms"] if bare else None, "bare app"))
         if led["postgres_cpu_ms"] is not None:
             report.add(Figure(f"single visits{label} @{c} PostgreSQL CPU/req", led["postgres_cpu_ms"], "ms", bare["postgres_cpu_ms"] if bare else None, "bare app"))
+        if led.get("workers_cpu_ms") is not None:
+            report.add(Figure(f"single visits{label} @{c} workers CPU/req", led["workers_cpu_ms"], "ms", note="projections worker + follower"))
         report.add(Figure(f"single visits{label} @{c} client CPU/req", led["client_cpu_ms"], "ms", note="the load generator's own cost"))
         if led["errors"]:
             report.add(Figure(f"single visits{label} @{c} errors", led["errors"], "responses ≥400", target="0", passed=False))
@@ -72,6 +74,9 @@ def single_figures(report: Report, s: dict[str, Any], connections: tuple[int, ..
         report.add(Figure(f"projection lag after the burst{label}", s.get("lag_after_burst_s"), "s", target="≤2 s", passed=at_most(s.get("lag_after_burst_s"), 2.0), note="not caught up in 120 s"))
     rss = s["peak_rss_mb"]
     report.add(Figure(f"API process peak RSS{label}", rss.get("ledger"), "MB", rss.get("bare"), "bare app", "≤300 MB", at_most(rss.get("ledger"), 300)))
+    for name, mb in rss.items():
+        if name not in ("ledger", "bare"):
+            report.add(Figure(f"{name} peak RSS{label}", mb, "MB"))
     if s.get("postgres_backend_peak_rss_mb"):
         report.add(Figure(f"PostgreSQL backend peak RSS{label}", s["postgres_backend_peak_rss_mb"], "MB"))
 
@@ -144,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batches", type=int, default=10, help="bulk: batches of 1,000 per round")
     ap.add_argument("--read-requests", type=int, default=200, help="reads: requests per endpoint")
     ap.add_argument("--rebuild", default="auto", help="projections to rebuild: all, none, or names (a,b); auto: all up to 200k events, else caseload")
+    ap.add_argument("--separate-workers", action="store_true", help="single: the API with its loops off beside `ledger projections run` and `ledger follow` (deploy branch; PostgreSQL)")
     ap.add_argument("--no-save", action="store_true", help="do not write the JSON file")
     args = ap.parse_args(argv)
     connections = tuple(int(c) for c in args.connections.split(","))
@@ -157,12 +163,18 @@ def main(argv: list[str] | None = None) -> int:
         return None if args.rebuild == "all" else [] if args.rebuild == "none" else args.rebuild.split(",")
 
     from bench import bulk, projections, reads, single
+    from bench.common import separate_workers_available
+
+    separate = args.separate_workers
+    if separate and not separate_workers_available():
+        report.add(Figure("separate workers", None, "", note="n/a (`ledger follow`/`ledger migrate` missing): embedded set-up measured"))
+        separate = False
 
     if args.command in ("single", "bulk", "all"):
         with own_store(args.store) as store:
             target = single.prepare(store)
             if args.command in ("single", "all"):
-                single_figures(report, single.interleaved(store, target, connections=connections, rounds=args.rounds, seconds=args.seconds), connections)
+                single_figures(report, single.interleaved(store, target, connections=connections, rounds=args.rounds, seconds=args.seconds, separate=separate), connections)
             if args.command in ("bulk", "all"):
                 bulk_figures(report, bulk.run(store, target, rounds=args.rounds, batches=args.batches))
     if args.command in ("history", "projections", "reads", "all"):
@@ -179,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "all":
                 # Ingest with the history stored, beside the empty store's figure from above.
                 target = single.prepare(store, world)
-                big = single.interleaved(store, target, connections=(connections[-1],), rounds=args.rounds, seconds=args.seconds)
+                big = single.interleaved(store, target, connections=(connections[-1],), rounds=args.rounds, seconds=args.seconds, separate=separate)
                 label = f" at {args.events // 1000:,}k events"
                 single_figures(report, big, (connections[-1],), label)
                 empty = report.details["single"]["medians"][f"ledger@{connections[-1]}"]["rate"]

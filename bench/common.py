@@ -173,6 +173,49 @@ def ledger_server(store: Store, **env: str) -> Server:
     return Server("ledger", [LEDGER, "serve", "--port", str(port)], store.env(**env), port, "/health/live")
 
 
+# The deployment with workers of their own (branch deploy): the API with both loops off.
+SEPARATE_ENV = {"LEDGER_PROJECTIONS_IN_SERVICE": "false", "LEDGER_FOLLOWER_IN_SERVICE": "false", "LEDGER_CREATE_TABLE": "false"}
+
+
+def separate_workers_available() -> bool:
+    """`ledger follow` and `ledger migrate` exist (the deploy branch is merged)."""
+    return all(subprocess.run([LEDGER, *cmd, "--help"], capture_output=True).returncode == 0 for cmd in (["follow"], ["migrate"]))
+
+
+class Worker:
+    """A `ledger projections run` or `ledger follow` process beside the API."""
+
+    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str]) -> None:
+        self.name = name
+        self.proc = subprocess.Popen([LEDGER, *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.pid)
+
+    def peak_rss_mb(self) -> float:
+        return peak_rss_mb(self.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start_workers(store: Store) -> list[Worker]:
+    """Migrates, then starts a projections worker and a follower with the API's loops off."""
+    subprocess.run([LEDGER, "migrate"], env=store.env(), check=True, capture_output=True)
+    env = store.env(**SEPARATE_ENV)
+    return [Worker("projections worker", ["projections", "run"], env), Worker("follower", ["follow"], env)]
+
+
 def token(store: Store, role: str, org: str | None = None, subject: str | None = None) -> str:
     """A bearer token issued in-process (what `ledger token create` does)."""
     from ledger.bootstrap import build_ledger

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bench.common import PostgresBackends, Server, Store, free_port, median, token
+from bench.common import SEPARATE_ENV, PostgresBackends, Server, Store, Worker, free_port, ledger_server, median, start_workers, token
 from bench.load import LoadResult, http_request, run_load
 
 BARE_APP = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--workers", "1", "--log-level", "warning", "--no-access-log"]
@@ -98,6 +98,7 @@ class Run:
     load: LoadResult
     server_cpu_ms: float  # per request
     postgres_cpu_ms: float | None  # per request, the database's backends
+    workers_cpu_ms: float | None = None  # per request, separate projections and follower processes
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -111,18 +112,20 @@ class Run:
             "p99_ms": self.load.p(0.99),
             "server_cpu_ms_per_request": self.server_cpu_ms,
             "postgres_cpu_ms_per_request": self.postgres_cpu_ms,
+            "workers_cpu_ms_per_request": self.workers_cpu_ms,
             "client_cpu_ms_per_request": self.load.client_cpu_ms_per_request(),
             "first_error_bodies": [b.decode(errors="replace") for b in self.load.bodies],
         }
 
 
-def measure(server: Server, make, connections: int, seconds: float, backends: PostgresBackends) -> Run:
-    cpu0 = server.cpu()
+def measure(server: Server, make, connections: int, seconds: float, backends: PostgresBackends, workers: list[Worker] = ()) -> Run:
+    cpu0, workers0 = server.cpu(), sum(w.cpu() for w in workers)
     backends.start()
     load = run_load(server.port, make, connections=connections, seconds=seconds)
     n = max(1, load.requests)
     pg = backends.seconds() * 1000 / n if backends.db_name else None
-    return Run(server.name, connections, load, (server.cpu() - cpu0) * 1000 / n, pg)
+    workers_ms = (sum(w.cpu() for w in workers) - workers0) * 1000 / n if workers else None
+    return Run(server.name, connections, load, (server.cpu() - cpu0) * 1000 / n, pg, workers_ms)
 
 
 def wait_for_projections(port: int, reader_token: str, timeout: float = 120.0) -> float | None:
@@ -150,14 +153,17 @@ def get_json(port: int, request: bytes) -> dict[str, Any] | None:
     return json.loads(body)
 
 
-def interleaved(store: Store, target: Target, *, connections: tuple[int, ...], rounds: int, seconds: float, with_bare: bool = True, warmup: float = 1.5) -> dict[str, Any]:
+def interleaved(store: Store, target: Target, *, connections: tuple[int, ...], rounds: int, seconds: float, with_bare: bool = True, warmup: float = 1.5, separate: bool = False) -> dict[str, Any]:
     """Runs ledger and bare in turn, `rounds` times per connection count; returns the runs,
     their medians, the lag after the last burst and each server's peak RSS."""
     backends = PostgresBackends(store.db_name)
     ledger = None
     bare = None
+    workers: list[Worker] = []
     try:
-        ledger = _ledger_server(store)
+        if separate:
+            workers = start_workers(store)
+        ledger = ledger_server(store, **(SEPARATE_ENV if separate else {}))
         bare = bare_server(store, target.row_bytes) if with_bare else None
         servers = [s for s in (bare, ledger) if s is not None]
         make = visit_requests(target)
@@ -168,7 +174,7 @@ def interleaved(store: Store, target: Target, *, connections: tuple[int, ...], r
         for c in connections:
             for r in range(rounds):
                 for s in servers:
-                    runs.append(measure(s, make, c, seconds, backends))
+                    runs.append(measure(s, make, c, seconds, backends, workers if s is ledger else []))
                     if s is ledger and c == connections[-1] and r == rounds - 1:
                         lag = wait_for_projections(ledger.port, target.reader_token)
         medians = {}
@@ -182,6 +188,7 @@ def interleaved(store: Store, target: Target, *, connections: tuple[int, ...], r
                     "server_cpu_ms": median([x.server_cpu_ms for x in mine]),
                     "postgres_cpu_ms": median([x.postgres_cpu_ms for x in mine]) if store.kind == "postgres" else None,
                     "client_cpu_ms": median([x.load.client_cpu_ms_per_request() for x in mine]),
+                    "workers_cpu_ms": median([x.workers_cpu_ms for x in mine]) if workers and s is ledger else None,
                     "errors": sum(x.load.errors for x in mine),
                     "requests": sum(x.load.requests for x in mine),
                 }
@@ -189,19 +196,13 @@ def interleaved(store: Store, target: Target, *, connections: tuple[int, ...], r
             "runs": [x.summary() for x in runs],
             "medians": medians,
             "lag_after_burst_s": lag,
-            "peak_rss_mb": {s.name: s.peak_rss_mb() for s in servers},
+            "peak_rss_mb": {s.name: s.peak_rss_mb() for s in [*servers, *workers]},
             "postgres_backend_peak_rss_mb": backends.peak_rss_mb() if store.kind == "postgres" else None,
         }
     finally:
-        for s in (ledger, bare):
+        for s in (ledger, bare, *workers):
             if s is not None:
                 s.stop()
-
-
-def _ledger_server(store: Store) -> Server:
-    from bench.common import ledger_server
-
-    return ledger_server(store)
 
 
 __all__ = ["Target", "prepare", "interleaved", "token"]
