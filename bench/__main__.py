@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     connections = tuple(int(c) for c in args.connections.split(","))
     report = Report(args.store)
     report.details["args"] = vars(args)
+    report.details["load_average_at_start"] = os.getloadavg()
     started = time.perf_counter()
 
     def rebuild_names(events: int) -> list[str] | None:
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     report.add(Figure("bench process peak RSS", peak_rss_mb(os.getpid()), "MB", note="history and catch-up run in it"))
     report.details["wall_seconds"] = time.perf_counter() - started
     print()
-    print(f"store={args.store}  {time.perf_counter() - started:.0f} s")
+    print(f"store={args.store}  {time.perf_counter() - started:.0f} s  load average {report.details['load_average_at_start'][0]:.1f} at start, {os.getloadavg()[0]:.1f} at end (2 cores: above 2, rates are noisy; CPU per request holds)")
     print(report.table())
     if not args.no_save:
         print(f"\nresults: {report.save()}")
