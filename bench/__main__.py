@@ -129,6 +129,7 @@ def read_figures(report: Report, r: dict[str, Any], events: int) -> None:
         note = "" if not e["errors"] else f"{e['errors']} errors: {e['statuses']}"
         report.add(Figure(f"read p50: {name}", e["p50_ms"], "ms", base.get("p50_ms"), "health/live", note=note))
         report.add(Figure(f"read p99: {name}", e["p99_ms"], "ms", base.get("p99_ms"), "health/live", f"≤50 ms at {events:,} events", both(at_most(e["p99_ms"], 50), e["errors"] == 0)))
+        report.add(Figure(f"read server CPU/req: {name}", e["server_cpu_ms_per_request"], "ms", base.get("server_cpu_ms_per_request"), "health/live"))
     report.add(Figure("API process peak RSS (reads)", r["peak_rss_mb"], "MB", target="≤300 MB", passed=at_most(r["peak_rss_mb"], 300)))
 
 

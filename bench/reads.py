@@ -68,13 +68,16 @@ def run(store: Store, auditor_token: str, *, requests: int = 200, connections: i
         for name, path in found.items():
             request = http_request("GET", path, {"Authorization": auth})
             run_load(server.port, lambda c, n: request, connections=connections, total=connections * 2)  # warm
+            cpu0 = server.cpu()
             load = run_load(server.port, lambda c, n: request, connections=connections, total=requests)
+            cpu_ms = (server.cpu() - cpu0) * 1000 / max(1, load.requests)
             out[name] = {
                 "path": path,
                 "requests": load.requests,
                 "p50_ms": load.p(0.5),
                 "p99_ms": load.p(0.99),
                 "rate": load.rate,
+                "server_cpu_ms_per_request": cpu_ms,
                 "errors": load.errors,
                 "statuses": dict(load.statuses),
                 "first_error_bodies": [b.decode(errors="replace") for b in load.bodies],
