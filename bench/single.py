@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bench.common import SEPARATE_ENV, PostgresBackends, Server, Store, Worker, free_port, ledger_server, median, start_workers, token
+from bench.common import SEPARATE_ENV, PostgresBackends, Server, Store, Worker, free_port, ledger_server, median, start_workers
 from bench.load import LoadResult, http_request, run_load
 
 BARE_APP = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--workers", "1", "--log-level", "warning", "--no-access-log"]
@@ -35,6 +35,7 @@ class Target:
 def prepare(store: Store, world: Any = None) -> Target:
     """Issues the tokens; with no world given, first builds a small one (one contractor)."""
     from ledger.bootstrap import build_ledger
+    from ledger.domain.actors import Actor
     from ledger.domain.visits import Visit
 
     from bench.history import build_world
@@ -51,7 +52,7 @@ def prepare(store: Store, world: Any = None) -> Target:
             case_id=sample.case_id, contract_id=sample.contract_id, contractor_id=sample.contractor_id, beneficiary_id=sample.beneficiary_id,
             worker_id=contractor.workers[0], service_code=sample.services[0], started_at=end - timedelta(minutes=45), ended_at=end,
             location="东风村12号", notes=None, evidence_hash="sha256:" + "ab" * 32, township=sample.township, village=sample.village,
-            by=world.purchaser,
+            by=Actor("bench-coordinator", "contractor", sample.contractor_id, str(uuid.uuid4())),
         )
         row_bytes = len(ledger.mapper.to_stored_event(visit.collect_events()[0]).state)
         contractor_token = ledger.issue_token("contractor", contractor.contractor_id, "bench-coordinator").token
@@ -204,5 +205,3 @@ def interleaved(store: Store, target: Target, *, connections: tuple[int, ...], r
             if s is not None:
                 s.stop()
 
-
-__all__ = ["Target", "prepare", "interleaved", "token"]
