@@ -88,10 +88,10 @@ class Report:
         measured = f"{_num(f.measured)} {f.unit}" if f.measured is not None else (f.note or "n/a")
         baseline = f"{_num(f.baseline)} ({f.baseline_name})" if f.baseline is not None else (f.baseline_name or "")
         ratio = f"{f.ratio:.2f}x" if f.ratio is not None else ""
-        return f"{f.name:<44} {measured:>22}  {baseline:<34} {ratio:>7}  {f.target:<26} {verdict}"
+        return f"{f.name:<54} {measured:>22}  {baseline:<34} {ratio:>7}  {f.target:<26} {verdict}"
 
     def table(self) -> str:
-        head = f"{'figure':<44} {'measured':>22}  {'baseline':<34} {'ratio':>7}  {'target':<26} verdict"
+        head = f"{'figure':<54} {'measured':>22}  {'baseline':<34} {'ratio':>7}  {'target':<26} verdict"
         return "\n".join([head, "-" * len(head), *(self.line(f) for f in self.figures)])
 
     def save(self) -> Path:
