@@ -181,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.command in ("single", "all"):
                 single_figures(report, single.interleaved(store, target, connections=connections, rounds=args.rounds, seconds=args.seconds, separate=separate), connections)
             if args.command in ("bulk", "all"):
-                bulk_figures(report, bulk.run(store, target, rounds=args.rounds, batches=args.batches))
+                # SQLite has one writer: two batches at once make the second wait out the lock timeout.
+                bulk_figures(report, bulk.run(store, target, rounds=args.rounds, batches=args.batches, connections=2 if args.store == "postgres" else 1))
     if args.command in ("history", "projections", "reads", "all"):
         with own_store(args.store, args.url) as store:
             world = None
