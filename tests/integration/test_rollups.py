@@ -66,9 +66,9 @@ def _mixed_history(ledger: Ledger) -> tuple[World, dict[str, Any]]:
         if n == 8:
             continue
         for k in range(3):
-            worker = w.org.workers[(n + k) % 2]
-            visit_id = w.visit(case_id, worker_id=worker, when=_at(2 + 3 * k + n))
-            visits[visit_id] = {"case": case_id, "worker": worker, "place": (township, village), "started_at": _at(2 + 3 * k + n)[0], "counts": True}
+            worker, when = w.org.workers[(n + k) % 2], _at(2 + 3 * k + n)
+            visit_id = w.visit(case_id, worker_id=worker, when=when)
+            visits[visit_id] = {"case": case_id, "worker": worker, "place": (township, village), "started_at": when[0], "counts": True}
     ordered = sorted(visits, key=lambda v: visits[v]["started_at"], reverse=True)
     newest, second, third, fourth = ordered[:4]
     ledger.void_visit(w.contractor, newest, "posted twice")  # the newest: a cell's last visit moves back
