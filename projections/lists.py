@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, distinct, func, select
+from sqlalchemy import Connection, func, select
 
 from projections.paging import page
 from projections.queries import _utc
@@ -83,35 +83,43 @@ def contractor_workers(
 ) -> tuple[list[dict[str, Any]], str | None] | None:
     """A contractor's workers, with the open cases each has visits in; None if there is no such
     contractor, or it is not the asking contractor."""
-    k, w, v, c = t.contractors, t.workers, t.visits, t.cases
+    k, w, cell, wc, rc = t.contractors, t.workers, t.rollup_cells, t.rollup_worker_cases, t.rollup_cases
     if (org and org != contractor_id) or conn.execute(select(k.c.contractor_id).where(k.c.contractor_id == contractor_id)).first() is None:
         return None
     stmt = select(w).where(w.c.contractor_id == contractor_id)
     if enrolled is not None:
         stmt = stmt.where(w.c.enrolled.is_(enrolled))
     rows, next_cursor = page(conn, stmt, w.c.worker_id, w.c.worker_id, descending=False, cursor=cursor, limit=limit)
-    # Only for the workers on this page, through the (worker_id, started_at) index.
-    figures = {
+    # Only for the workers on this page, from the rollups: a few rows per worker, never its visits.
+    page_ids = [r["worker_id"] for r in rows]
+    counted = {
         r.worker_id: r
         for r in conn.execute(
-            select(
-                v.c.worker_id,
-                func.count().label("visits"),
-                func.count(distinct(v.c.case_id)).filter(c.c.status == "accepted").label("open_cases"),
-                func.max(v.c.started_at).label("last_visit_at"),
-            )
-            .join(c, c.c.case_id == v.c.case_id)
-            .where(and_(v.c.worker_id.in_([r["worker_id"] for r in rows]), v.c.counts.is_(True)))
-            .group_by(v.c.worker_id)
+            select(cell.c.worker_id, func.sum(cell.c.visits).label("visits"), func.max(cell.c.last_visit_at).label("last_visit_at"))
+            .where(cell.c.worker_id.in_(page_ids))
+            .group_by(cell.c.worker_id)
         )
+    }
+    open_cases = dict(
+        conn.execute(
+            select(wc.c.worker_id, func.count())
+            .join(rc, rc.c.case_id == wc.c.case_id)
+            .where(wc.c.worker_id.in_(page_ids), wc.c.visits > 0, rc.c.accepted.is_(True))
+            .group_by(wc.c.worker_id)
+        ).all()
+    )
+    figures = {
+        worker_id: {"visits": int(got.visits), "open_cases": open_cases.get(worker_id, 0), "last_visit_at": got.last_visit_at}
+        for worker_id, got in counted.items()
+        if got.visits
     }
     for r in rows:
         got = figures.get(r["worker_id"])
         r.update(
             enrolled_at=_utc(r["enrolled_at"]),
             removed_at=_utc(r["removed_at"]),
-            open_cases=got.open_cases if got else 0,
-            visits=got.visits if got else 0,
-            last_visit_at=_utc(got.last_visit_at) if got else None,
+            open_cases=got["open_cases"] if got else 0,
+            visits=got["visits"] if got else 0,
+            last_visit_at=_utc(got["last_visit_at"]) if got else None,
         )
     return rows, next_cursor

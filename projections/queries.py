@@ -46,11 +46,15 @@ def caseload(
     limit: int = 50,
     policy: Policy | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """Figures per group from the rollups (cells and open-case counters, a few rows per worker and
+    village) plus the visits of the period itself and the overdue cases, through their indexes:
+    never the whole history. A group shows if it has any visit (for a worker, or an enrolled
+    worker when no place is asked) or, but for workers, any case."""
     policy = policy or Policy()
-    c, v = t.cases, t.visits
+    v, cell, opened, c = t.visits, t.rollup_cells, t.rollup_open_cases, t.cases
     contractor_id = org or contractor_id
 
-    def case_filters(table: Any) -> list[Any]:
+    def filters(table: Any) -> list[Any]:
         f = []
         if contractor_id:
             f.append(table.c.contractor_id == contractor_id)
@@ -82,42 +86,33 @@ def caseload(
             }
         return rows[key]
 
-    in_period = and_(v.c.counts.is_(True), v.c.started_at >= period_start, v.c.started_at < period_end)
-    visit_keys = key_of(v)
+    keys = key_of(cell)
+    for r in conn.execute(select(*keys, func.max(cell.c.last_visit_at).label("last")).where(*filters(cell)).group_by(*keys)):
+        row(tuple(r[: len(keys)]))["last_visit_at"] = _utc(r.last)
+
+    # Only the period's visits, through the started_at index: distinct people and cases cannot be summed.
+    keys = key_of(v)
     stmt = (
-        select(
-            *visit_keys,
-            func.count().filter(in_period).label("visits"),
-            func.count(distinct(v.c.beneficiary_id)).filter(in_period).label("served"),
-            func.count(distinct(v.c.case_id)).filter(in_period).label("cases"),
-            func.max(v.c.started_at).filter(v.c.counts.is_(True)).label("last"),
-        )
-        .where(*case_filters(v))
-        .group_by(*visit_keys)
+        select(*keys, func.count().label("visits"), func.count(distinct(v.c.beneficiary_id)).label("served"), func.count(distinct(v.c.case_id)).label("cases"))
+        .where(v.c.counts.is_(True), v.c.started_at >= period_start, v.c.started_at < period_end, *filters(v))
+        .group_by(*keys)
     )
     for r in conn.execute(stmt):
-        target = row(tuple(r[: len(visit_keys)]))
-        target.update(visits_in_period=r.visits, beneficiaries_served=r.served, cases_visited_in_period=r.cases, last_visit_at=_utc(r.last))
+        row(tuple(r[: len(keys)])).update(visits_in_period=r.visits, beneficiaries_served=r.served, cases_visited_in_period=r.cases)
 
     if by != "worker":
-        case_keys = key_of(c)
-        accepted = c.c.status == "accepted"
-        stmt = (
-            select(
-                *case_keys,
-                c.c.self_care_level,
-                func.count().filter(accepted).label("open"),
-                func.count().filter(and_(accepted, c.c.next_visit_due < as_of)).label("overdue"),
-            )
-            .where(*case_filters(c))
-            .group_by(*case_keys, c.c.self_care_level)
-        )
+        keys = key_of(opened)
         levels: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        stmt = select(*keys, opened.c.self_care_level, func.sum(opened.c.open).label("open")).where(*filters(opened)).group_by(*keys, opened.c.self_care_level)
         for r in conn.execute(stmt):
-            target = row(tuple(r[: len(case_keys)]))
-            target["open_cases"] += r.open
-            target["overdue_cases"] += r.overdue
-            levels[target["key"]][r.self_care_level] += r.open
+            target = row(tuple(r[: len(keys)]))
+            target["open_cases"] += int(r.open)
+            levels[target["key"]][r.self_care_level] += int(r.open)
+        # Overdue: open cases whose next visit was due before as_of, a range of the (status, next_visit_due) index.
+        keys = key_of(c)
+        stmt = select(*keys, func.count().label("overdue")).where(c.c.status == "accepted", c.c.next_visit_due < as_of, *filters(c)).group_by(*keys)
+        for r in conn.execute(stmt):
+            row(tuple(r[: len(keys)]))["overdue_cases"] = r.overdue
         if by == "contractor":
             _carer_load(conn, rows, levels, policy)
     else:
@@ -174,21 +169,27 @@ def _share(done: int, of: int) -> str:
 
 def contracts(conn: Connection, *, org: str | None, contractor_id: str | None = None, fund_id: str | None = None, status: str | None = None, sort: str = "signed_at", descending: bool = False, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
     k, ln = t.contracts, t.lines
-    totals = (
-        select(ln.c.contract_id, func.sum(ln.c.quantity).label("contracted"), func.sum(ln.c.delivered).label("delivered"))
-        .group_by(ln.c.contract_id)
-        .subquery()
-    )
-    stmt = select(k, totals.c.contracted, totals.c.delivered).join(totals, totals.c.contract_id == k.c.contract_id)
+    # Page the contracts first (through the sort column's index), then sum the lines of that page
+    # only: summing every contract's lines before paging grew with the number of contracts.
+    stmt = select(k).where(select(ln.c.contract_id).where(ln.c.contract_id == k.c.contract_id).exists())
     contractor_id = org or contractor_id
     for col, value in (("contractor_id", contractor_id), ("fund_id", fund_id), ("status", status)):
         if value:
             stmt = stmt.where(k.c[col] == value)
     rows, next_cursor = page(conn, stmt, k.c[sort], k.c.contract_id, descending=descending, cursor=cursor, limit=limit)
+    totals = {
+        r.contract_id: r
+        for r in conn.execute(
+            select(ln.c.contract_id, func.sum(ln.c.quantity).label("contracted"), func.sum(ln.c.delivered).label("delivered"))
+            .where(ln.c.contract_id.in_([r["contract_id"] for r in rows]))
+            .group_by(ln.c.contract_id)
+        )
+    }
     out = []
     for r in rows:
         item = _contract_row(r)
-        item.update(contracted=int(r["contracted"] or 0), delivered=int(r["delivered"] or 0), share_done=_share(int(r["delivered"] or 0), int(r["contracted"] or 0)))
+        contracted, delivered = int(totals[r["contract_id"]].contracted or 0), int(totals[r["contract_id"]].delivered or 0)
+        item.update(contracted=contracted, delivered=delivered, share_done=_share(delivered, contracted))
         out.append(item)
     return out, next_cursor
 

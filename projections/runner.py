@@ -34,11 +34,12 @@ from projections.caseload import Caseload
 from projections.flags import RedFlags
 from projections.fulfilment import Fulfilment
 from projections.funds import FundUsage
+from projections.rollups import Rollups
 from projections.stalls import NO_STALL, EventFailed, ProjectionStalled, Stall, backoff_seconds, error_message, error_name, event_type_of, is_outage, utc
 from projections.tables import LIVE, Tables, define
 from projections.trace import Trace
 
-PROJECTIONS: tuple[type[Projection], ...] = (AuditTrail, Caseload, Fulfilment, FundUsage, RedFlags, Trace)
+PROJECTIONS: tuple[type[Projection], ...] = (AuditTrail, Caseload, Fulfilment, FundUsage, RedFlags, Trace, Rollups)
 NAMES = tuple(p.name for p in PROJECTIONS)
 
 

@@ -61,6 +61,11 @@ class Tables:
     trace_beneficiaries: Table
     trace_visits: Table
     trace_visit_events: Table
+    rollup_visits: Table
+    rollup_cases: Table
+    rollup_cells: Table
+    rollup_open_cases: Table
+    rollup_worker_cases: Table
 
 
 def define(metadata: MetaData, suffix: str = "") -> Tables:
@@ -107,8 +112,12 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             # visit, case, evaluation or tally was opened under for theirs (0006_lists).
             Column("contract_id", ID),
             ix("audit_events", "aggregate_id"),
-            ix("audit_events", "actor_id"),
-            ix("audit_events", "event_type"),
+            # Filters page by position: each filter's index ends with it (0009_rollups).
+            ix("audit_events", "actor_id", "position"),
+            ix("audit_events", "event_type", "position"),
+            ix("audit_events", "correlation_id", "position"),
+            ix("audit_events", "organisation_id", "position"),
+            ix("audit_events", "aggregate_type", "position"),
             ix("audit_events", "recorded_at"),
             ix("audit_events", "owner_organisation", "position"),
             ix("audit_events", "contract_id", "position"),
@@ -143,6 +152,12 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             ix("caseload_cases", "contractor_id", "status", "referred_at"),
             ix("caseload_cases", "status", "referred_at"),
             ix("caseload_cases", "township", "village"),
+            # The case list pages by referral under each filter; overdue cases are a range of due times (0009_rollups).
+            ix("caseload_cases", "contractor_id", "referred_at"),
+            ix("caseload_cases", "contract_id", "referred_at"),
+            ix("caseload_cases", "beneficiary_id", "referred_at"),
+            ix("caseload_cases", "township", "village", "referred_at"),
+            ix("caseload_cases", "status", "next_visit_due"),
         ),
         visits=t(
             "caseload_visits",
@@ -169,6 +184,8 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             ix("caseload_visits", "contract_id", "started_at"),
             ix("caseload_visits", "beneficiary_id", "started_at"),
             ix("caseload_visits", "started_at"),
+            ix("caseload_visits", "service_code", "started_at"),  # the visit list by service (0009_rollups)
+            ix("caseload_visits", "township", "village", "started_at"),  # caseload of a township or village
         ),
         workers=t(
             "caseload_workers",
@@ -206,6 +223,10 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             Column("withheld_fen", BigInteger, nullable=False, default=0),
             ix("fulfilment_contracts", "contractor_id"),
             ix("fulfilment_contracts", "fund_id"),
+            # The contract list pages by its sort column (0009_rollups).
+            ix("fulfilment_contracts", "signed_at", "contract_id"),
+            ix("fulfilment_contracts", "contract_no", "contract_id"),
+            ix("fulfilment_contracts", "end_date", "contract_id"),
         ),
         lines=t(
             "fulfilment_lines",
@@ -247,6 +268,7 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             Column("withheld_fen", BigInteger, nullable=False, default=0),
             Column("status", String(16), nullable=False),
             Column("released_at", DateTime(timezone=True)),
+            ix("fulfilment_tranches", "status", "contract_id", "tranche_id"),  # finance's worklist: the pending ones (0009_rollups)
         ),
         evaluations=t(
             "fulfilment_evaluations",
@@ -320,6 +342,7 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
         ),
         **_flag_tables(t, ix),
         **_trace(t, ix),
+        **_rollups(t, ix),
     )
 
 
@@ -494,6 +517,67 @@ def _trace(t: Callable[..., Table], ix: Callable[..., Index]) -> dict[str, Table
             Column("note", sized(limits.NOTE)),  # a void's or dispute's reason, a spot check's note
             Column("stopped_counting", Boolean, nullable=False),
             Column("recorded_at", DateTime(timezone=True), nullable=False),
+        ),
+    )
+
+
+def _rollups(t: Callable[..., Table], ix: Callable[..., Index]) -> dict[str, Table]:
+    """Pre-aggregated caseload figures (projections/rollups.py): a read costs what its answer holds,
+    not what the log holds. The per-visit and per-case rows keep the bucket a later event must
+    take its count back from."""
+    return dict(
+        rollup_visits=t(
+            "rollup_visits",
+            Column("visit_id", ID, primary_key=True),
+            Column("case_id", ID, nullable=False),
+            Column("contractor_id", ID, nullable=False),
+            Column("worker_id", ID, nullable=False),
+            Column("township", sized(limits.TOWNSHIP), nullable=False),
+            Column("village", sized(limits.VILLAGE), nullable=False),
+            Column("started_at", DateTime(timezone=True), nullable=False),
+            Column("counts", Boolean, nullable=False),
+            # A cell's last visit is found again through this when its last one stops counting.
+            ix("rollup_visits", "worker_id", "started_at"),
+        ),
+        rollup_cases=t(
+            "rollup_cases",
+            Column("case_id", ID, primary_key=True),
+            Column("contractor_id", ID, nullable=False),
+            Column("township", sized(limits.TOWNSHIP), nullable=False),
+            Column("village", sized(limits.VILLAGE), nullable=False),
+            Column("self_care_level", String(32), nullable=False),
+            Column("accepted", Boolean, nullable=False),  # open: counted in rollup_open_cases
+        ),
+        # One row per worker and village a contractor's visits went to (the finest group any
+        # caseload grouping or filter asks for): visits that still count and the last of them.
+        rollup_cells=t(
+            "rollup_cells",
+            Column("contractor_id", ID, primary_key=True),
+            Column("worker_id", ID, primary_key=True),
+            Column("township", sized(limits.TOWNSHIP), primary_key=True),
+            Column("village", sized(limits.VILLAGE), primary_key=True),
+            Column("visits", Integer, nullable=False, default=0),
+            Column("last_visit_at", DateTime(timezone=True)),  # null while none counts
+            ix("rollup_cells", "worker_id"),
+            ix("rollup_cells", "township", "village"),
+        ),
+        # Open (accepted) cases per contractor, village and self-care level; a row exists from the
+        # first referral, so a group with cases but none open still shows.
+        rollup_open_cases=t(
+            "rollup_open_cases",
+            Column("contractor_id", ID, primary_key=True),
+            Column("township", sized(limits.TOWNSHIP), primary_key=True),
+            Column("village", sized(limits.VILLAGE), primary_key=True),
+            Column("self_care_level", String(32), primary_key=True),
+            Column("open", Integer, nullable=False, default=0),
+            ix("rollup_open_cases", "township", "village"),
+        ),
+        # Visits that still count, per worker and case: a worker's figures without its visits.
+        rollup_worker_cases=t(
+            "rollup_worker_cases",
+            Column("worker_id", ID, primary_key=True),
+            Column("case_id", ID, primary_key=True),
+            Column("visits", Integer, nullable=False, default=0),
         ),
     )
 

@@ -90,7 +90,7 @@ def workers(
     limit: Limit = 50,
 ):
     by.require(*READERS)
-    _fresh(request, read_side, min_position, "caseload")
+    _fresh(request, read_side, min_position, "caseload", "rollups")  # figures from both
     answer = _query(read_side, lists.contractor_workers, contractor_id=contractor_id, org=_org(by), enrolled=enrolled, cursor=cursor, limit=limit)
     if answer is None:
         raise ContractorNotFound("no such contractor")

@@ -130,7 +130,7 @@ def caseload(
 ):
     by.require(R.PURCHASER, R.CONTRACTOR, R.FINANCE, R.AUDITOR, R.EVALUATOR)
     _period(period_start, period_end)
-    _fresh(request, read_side, min_position, "caseload")
+    _fresh(request, read_side, min_position, "caseload", "rollups")  # figures from both
     now = datetime.now(timezone.utc)
     end = period_end or now
     items, next_cursor = _query(
