@@ -18,7 +18,7 @@ from ledger.domain.errors import LedgerError
 
 STATUS_BY_KIND = {"not_found": 404, "forbidden": 403, "invalid": 422, "conflict": 409, "unavailable": 503}
 RETRY_AFTER = {"Retry-After": "1"}
-HTTP_CODES = {400: "MalformedRequest", 404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge"}
+HTTP_CODES = {400: "MalformedRequest", 404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge", 415: "UnsupportedMediaType"}
 
 # A store that cannot be reached, or gave up waiting (connect, pool, lock or statement timeout).
 UNAVAILABLE: tuple[type[Exception], ...] = (

@@ -93,6 +93,9 @@ def test_only_finance_settles(client, world, role):
     _refused(client.post(f"/contracts/{world.a.contract_id}/settlement", headers=world.finance), 409, "NotAccepted")
 
 
+CSV_DAY = b"client_id,case_id,worker_id,service_code,started_at,ended_at\r\n"
+
+
 def _auditor_attempts(world) -> dict[str, tuple[str, dict[str, Any] | None]]:
     """A valid request for every command route: the auditor is refused for its role alone."""
     a, b = world.a, world.b
@@ -134,6 +137,8 @@ def _auditor_attempts(world) -> dict[str, tuple[str, dict[str, Any] | None]]:
         "/cases/{case_id}/withdrawal": (f"{case}/withdrawal", reason),
         "/cases/{case_id}/closure": (f"{case}/closure", reason),
         "/visits": ("/visits", visit_body(a.case_id, a.worker_id)),
+        "/visits/batch": ("/visits/batch", {"visits": [{"client_id": "audit-1", **visit_body(a.case_id, a.worker_id)}]}),
+        "/visits/batch.csv": ("/visits/batch.csv", CSV_DAY),
         "/visits/{visit_id}/confirmation": (f"{visit}/confirmation", {"channel": "follow_up_call"}),
         "/visits/{visit_id}/dispute": (f"{visit}/dispute", reason),
         "/visits/{visit_id}/void": (f"{visit}/void", reason),
@@ -152,7 +157,10 @@ def test_the_auditor_is_refused_every_command_and_nothing_is_recorded(client, wo
     assert set(attempts) == commands, "every command route is tried"
     before = head(client)
     for route, (path, body) in attempts.items():
-        r = client.post(path, json=body, headers=world.auditor) if body is not None else client.post(path, headers=world.auditor)
+        if isinstance(body, bytes):
+            r = client.post(path, content=body, headers={**world.auditor, "Content-Type": "text/csv"})
+        else:
+            r = client.post(path, json=body, headers=world.auditor) if body is not None else client.post(path, headers=world.auditor)
         assert r.status_code == 403, (route, r.status_code, r.text)
         assert r.json()["error"] == "Forbidden", route
     assert head(client) == before
