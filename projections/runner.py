@@ -73,17 +73,23 @@ class Progress:
 
 
 class _Batch:
-    """Notifications read once for every projection at the same position, decoded on first use."""
+    """Notifications read once for every projection at the same position, each decoded once, on
+    first use by a projection that handles its type."""
 
     def __init__(self, mapper: Any, notifications: list[Any]) -> None:
         self.mapper = mapper
         self.notifications = notifications
+        self.kinds = [event_type_of(n) for n in notifications]
         self._events: dict[int, Any] = {}
 
     def event(self, index: int) -> Any:
         if index not in self._events:
             self._events[index] = self.mapper.to_domain_event(self.notifications[index])
         return self._events[index]
+
+
+class _BatchFailed(Exception):
+    """A set-based application failed somewhere in the batch: replay it event by event to find where."""
 
 
 class ProjectionRunner:
@@ -94,7 +100,7 @@ class ProjectionRunner:
         *,
         tables: Tables = LIVE,
         names: Sequence[str] | None = None,
-        batch_size: int = 500,
+        batch_size: int = 1000,
         retry_seconds: float = 1.0,
         max_retry_seconds: float = 30.0,
         on_stall: Callable[[str, Stall], None] | None = None,
@@ -157,14 +163,18 @@ class ProjectionRunner:
             return applied
 
     def _advance(self, projection: Projection, state: Progress, batch: _Batch) -> int:
-        """Applies the batch, or the events before the first that fails and then records the stall."""
-        end, failure = len(batch.notifications), None
+        """Applies the batch, or the events before the first that fails and then records the stall.
+        The batch goes first in runs (set-based); if that fails it is replayed event by event, which
+        keeps every event before the failing one and names it exactly."""
+        end, failure, one_by_one = len(batch.notifications), None, False
         while end:
             try:
-                self._apply(projection, state.position, batch, end)
+                self._apply(projection, state.position, batch, end, one_by_one)
                 break
+            except _BatchFailed:
+                one_by_one = True
             except EventFailed as failed:
-                end, failure = failed.index, failed
+                end, failure, one_by_one = failed.index, failed, True
         if failure is None:
             return end
         if end:  # the events before it are applied; the stall starts afresh
@@ -172,7 +182,7 @@ class ProjectionRunner:
         self._record_stall(projection, state, batch.notifications[end], failure.error)
         return end
 
-    def _apply(self, projection: Projection, old: int, batch: _Batch, end: int) -> None:
+    def _apply(self, projection: Projection, old: int, batch: _Batch, end: int, one_by_one: bool) -> None:
         p = self.tables.positions
         with self.engine.begin() as conn:
             last = self._event(batch, end - 1)
@@ -183,7 +193,17 @@ class ProjectionRunner:
             )
             if claim.rowcount != 1:
                 raise ClaimLost(projection.name)
-            for index in range(end):
+            wanted = [index for index in range(end) if projection.wants(batch.kinds[index])]
+            if not one_by_one:
+                events = [(self._event(batch, index), batch.notifications[index].id) for index in wanted]
+                try:
+                    projection.apply(conn, events)
+                except Exception as error:
+                    if is_outage(error):
+                        raise
+                    raise _BatchFailed(projection.name) from error
+                return
+            for index in wanted:
                 try:
                     projection.handle(conn, self._event(batch, index), batch.notifications[index].id)
                 except Exception as error:
