@@ -90,6 +90,7 @@ def main() -> None:
     ap.add_argument("--keep", default="projbench")
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--only", default="", help="comma-separated: read,each,all")
+    ap.add_argument("--names", default=",".join(NAMES), help="the projections timed one by one")
     ap.add_argument("--memory", action="store_true", help="peak Python memory of the all-together catch-up")
     args = ap.parse_args()
     url, exists = store_url(args.store, args.keep)
@@ -107,7 +108,7 @@ def main() -> None:
         timed("read log, no decoding", head, lambda: read_log(ledger, False))
         timed("read log, decoding", head, lambda: read_log(ledger, True))
     if "each" in only:
-        for name in NAMES:
+        for name in args.names.split(","):
             timed(f"catch-up {name}", head, lambda: catch_up(ledger, engine, [name], batch))
     if "all" in only:
         if args.memory:

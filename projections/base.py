@@ -49,6 +49,10 @@ class Projection(ABC):
         self.policy = policy or Policy()  # the settings a projection may judge by (red flags)
         self.handlers: dict[str, Handler] = self.register()
         self.batch_handlers: dict[str, BatchHandler] = self.register_batch()
+        # A failing batch is replayed event by event: each type a run handles needs its own handler.
+        alone = set(self.batch_handlers) - set(self.handlers)
+        if alone and type(self).handle is Projection.handle:
+            raise TypeError(f"{type(self).__name__}: batch handlers without a per-event handler: {', '.join(sorted(alone))}")
 
     @abstractmethod
     def register(self) -> dict[str, Handler]:

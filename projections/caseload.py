@@ -118,8 +118,20 @@ class Caseload(Projection):
         self._refresh_case(conn, e.case_id)
 
     def visits_delivered(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
+        """New visits only add to their cases' figures: each case's count and last visit are carried
+        on from its row in memory instead of recounted, compared as the store compares them (SQLite:
+        the stored wall-clock text; PostgreSQL: the instant)."""
         insert_many(conn, self.t.visits, [self._visit(e, position) for e, position in events], ["visit_id"])
-        self._refresh_cases(conn, [e.case_id for e, _ in events])
+        cases = fetch_many(conn, self.t.cases, ["case_id"], [e.case_id for e, _ in events])
+        naive = conn.dialect.name == "sqlite"
+        figures: dict[str, tuple[int, datetime | None]] = {}
+        for e, _ in events:
+            case = found(cases, e.case_id)
+            count, last = figures.get(e.case_id, (case["visit_count"], case["last_visit_at"]))
+            started = e.started_at.replace(tzinfo=None) if naive else e.started_at
+            figures[e.case_id] = (count + 1, started if last is None or started > last else last)
+        rows = [{"case_id": case_id, **self._case_figures(cases[case_id], count, last)} for case_id, (count, last) in figures.items()]
+        set_many(conn, self.t.cases, ["case_id"], rows)
 
     @staticmethod
     def _visit(e: Any, position: int) -> dict[str, Any]:

@@ -114,6 +114,7 @@ class ProjectionRunner:
         self.max_retry_seconds = max_retry_seconds
         self.on_stall = on_stall or (lambda name, stall: None)
         self._lock = threading.Lock()
+        self.replayed = 0  # batches whose set-based application failed and went event by event
 
     def ensure_positions(self) -> None:
         p = self.tables.positions
@@ -172,6 +173,7 @@ class ProjectionRunner:
                 self._apply(projection, state.position, batch, end, one_by_one)
                 break
             except _BatchFailed:
+                self.replayed += 1
                 one_by_one = True
             except EventFailed as failed:
                 end, failure, one_by_one = failed.index, failed, True
