@@ -6,6 +6,12 @@ the new one (compare-and-set); if another runner moved it first, the claim match
 the whole batch rolls back. A crash rolls back the open transaction. Positions are compared,
 never counted, so the gaps PostgreSQL leaves after rolled-back inserts do not matter.
 
+Set-based: a batch (batch_size notifications, decoded once for all projections, and only those
+some projection handles) reaches each projection in one call, Projection.apply, which hands each
+run of consecutive events of one type to that type's batch handler (one statement per table per
+run) and the rest to the per-event handlers. If that fails the transaction rolls back and the same
+batch is replayed event by event, which finds the failing event exactly (below).
+
 Each projection advances on its own. One that cannot apply an event keeps every event before it,
 stops there alone and records the stall on its position row (projections/stalls.py); it tries
 again after a growing pause, so a fixed handler or a widened column lets it resume by itself.
