@@ -12,6 +12,7 @@ file (/tmp) or PostgreSQL database and reused by the next run.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import tracemalloc
@@ -71,7 +72,7 @@ def read_log(ledger, decode: bool) -> None:
 
 def catch_up(ledger, engine, names: list[str], batch_size: int) -> None:
     md = MetaData()
-    tables = define(md, "__bench")
+    tables = define(md, f"__bench{os.getpid()}")  # runs side by side do not share tables
     md.drop_all(engine)
     md.create_all(engine)
     try:
