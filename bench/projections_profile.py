@@ -114,7 +114,7 @@ def main() -> None:
     if "all" in only:
         if args.memory:
             tracemalloc.start()
-        timed("catch-up all six", head, lambda: catch_up(ledger, engine, list(NAMES), batch))
+        timed(f"catch-up together: {args.names}", head, lambda: catch_up(ledger, engine, args.names.split(","), batch))
         if args.memory:
             print(f"peak traced memory {tracemalloc.get_traced_memory()[1] / 2**20:.1f} MiB")
     engine.dispose()
