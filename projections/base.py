@@ -1,4 +1,5 @@
-"""What every projection shares: dispatch by event type, money in fen, small SQL helpers."""
+"""What every projection shares: dispatch by event type (one event, or a run of events of one
+type in one call), money in fen, small SQL helpers (one row, or many rows in one statement)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.domain.rules import Policy
 from projections.tables import Tables
 
 Handler = Callable[[Connection, Any, int], None]
+# A run of consecutive events of one type, as (event, position) pairs in log order.
+BatchHandler = Callable[[Connection, list[tuple[Any, int]]], None]
 
 
 def fen(amount: Decimal | str | int) -> int:
@@ -45,10 +48,25 @@ class Projection(ABC):
         self.t = tables
         self.policy = policy or Policy()  # the settings a projection may judge by (red flags)
         self.handlers: dict[str, Handler] = self.register()
+        self.batch_handlers: dict[str, BatchHandler] = self.register_batch()
+        # A failing batch is replayed event by event: each type a run handles needs its own handler.
+        alone = set(self.batch_handlers) - set(self.handlers)
+        if alone and type(self).handle is Projection.handle:
+            raise TypeError(f"{type(self).__name__}: batch handlers without a per-event handler: {', '.join(sorted(alone))}")
 
     @abstractmethod
     def register(self) -> dict[str, Handler]:
         """Event type ('Visit.Delivered') to handler."""
+
+    def register_batch(self) -> dict[str, BatchHandler]:
+        """Event type to the handler of a run of consecutive events of that type. It must leave
+        exactly the rows the per-event handler leaves, event after event (a rebuild equals live
+        processing, and a failing batch is replayed event by event to find the failing one)."""
+        return {}
+
+    def wants(self, kind: str) -> bool:
+        """Whether events of this type change this projection (the others are not even decoded)."""
+        return kind in self.handlers or kind in self.batch_handlers
 
     @abstractmethod
     def owned_tables(self) -> list[Table]:
@@ -58,6 +76,23 @@ class Projection(ABC):
         handler = self.handlers.get(event_type(event))
         if handler is not None:
             handler(conn, event, position)
+
+    def apply(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
+        """Applies events in log order: each maximal run of one type that has a batch handler in
+        one call, any other event by its own handler."""
+        i, n = 0, len(events)
+        while i < n:
+            kind = event_type(events[i][0])
+            run = self.batch_handlers.get(kind)
+            if run is None:
+                self.handle(conn, *events[i])
+                i += 1
+                continue
+            j = i + 1
+            while j < n and event_type(events[j][0]) == kind:
+                j += 1
+            run(conn, events[i:j])
+            i = j
 
 
 # Statements are built once per shape and reused: a reused statement keeps its compiled form,
@@ -126,3 +161,102 @@ def fetch_one(conn: Connection, table: Table, **where: Any) -> Any:
 
 def ts(event: Any) -> datetime:
     return event.timestamp
+
+
+# --- many rows in one statement -----------------------------------------------------------------
+# Each helper sends one statement whatever the number of rows (the driver's executemany, or one
+# select with IN); rows are handled in the order given, so a later row wins as it would one by one.
+
+
+def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str], update_cols: list[str] | None = None) -> None:
+    """upsert() for many rows of the same columns."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+
+    def build() -> Any:
+        stmt = (postgresql if dialect == "postgresql" else sqlite).insert(table).values({c: bindparam(c) for c in rows[0]})
+        if update_cols:
+            return stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update_cols})
+        return stmt.on_conflict_do_nothing(index_elements=keys)
+
+    conn.execute(_statement(("upsert", dialect, table, tuple(rows[0]), tuple(keys), tuple(update_cols or ())), build), rows)
+
+
+def add_to_many(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
+    """add_to() for many rows: the deltas of rows with equal keys are summed first."""
+    if not rows:
+        return
+    deltas = [c for c in rows[0] if c not in keys]
+    summed: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        total = summed.get(key)
+        if total is None:
+            summed[key] = dict(row)
+        else:
+            for c in deltas:
+                total[c] += row[c]
+    dialect = conn.dialect.name
+
+    def build() -> Any:
+        stmt = (postgresql if dialect == "postgresql" else sqlite).insert(table).values({c: bindparam(c) for c in [*keys, *deltas]})
+        return stmt.on_conflict_do_update(index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in deltas})
+
+    conn.execute(_statement(("add_to", dialect, table, tuple(keys), tuple(deltas)), build), list(summed.values()))
+
+
+def bump_many(conn: Connection, table: Table, where: list[str], rows: list[dict[str, Any]]) -> None:
+    """bump() for many rows: each row names its keys (`where`) and deltas; equal keys are summed."""
+    if not rows:
+        return
+    deltas = [c for c in rows[0] if c not in where]
+    summed: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in where)
+        total = summed.get(key)
+        if total is None:
+            summed[key] = {**{f"w_{k}": row[k] for k in where}, **{f"d_{c}": row[c] for c in deltas}}
+        else:
+            for c in deltas:
+                total[f"d_{c}"] += row[c]
+
+    def build() -> Any:
+        return update(table).where(*_where(table, where)).values({table.c[k]: table.c[k] + bindparam(f"d_{k}") for k in deltas})
+
+    conn.execute(_statement(("bump", table, tuple(where), tuple(deltas)), build), list(summed.values()))
+
+
+def set_many(conn: Connection, table: Table, where: list[str], rows: list[dict[str, Any]]) -> None:
+    """set_values() for many rows of the same columns: each row names its keys (`where`) and values."""
+    if not rows:
+        return
+    values = [c for c in rows[0] if c not in where]
+
+    def build() -> Any:
+        return update(table).where(*_where(table, where)).values({table.c[k]: bindparam(f"v_{k}") for k in values})
+
+    params = [{**{f"w_{k}": row[k] for k in where}, **{f"v_{k}": row[k] for k in values}} for row in rows]
+    conn.execute(_statement(("set", table, tuple(where), tuple(values)), build), params)
+
+
+def fetch_many(conn: Connection, table: Table, keys: list[str], wanted: Any) -> dict[Any, Any]:
+    """The rows whose keys are among `wanted` (values, or tuples for several keys), by key."""
+    wanted = list(dict.fromkeys(wanted))
+    if not wanted:
+        return {}
+    if len(keys) == 1:
+        column = table.c[keys[0]]
+        stmt = _statement(("fetch_many", table, tuple(keys)), lambda: select(table).where(column.in_(bindparam("wanted", expanding=True))))
+        return {row[keys[0]]: row for row in conn.execute(stmt, {"wanted": wanted}).mappings()}
+    columns = tuple_(*[table.c[k] for k in keys])
+    stmt = _statement(("fetch_many", table, tuple(keys)), lambda: select(table).where(columns.in_(bindparam("wanted", expanding=True))))
+    return {tuple(row[k] for k in keys): row for row in conn.execute(stmt, {"wanted": [tuple(w) for w in wanted]}).mappings()}
+
+
+def found(rows: dict[Any, Any], key: Any) -> Any:
+    """A row a batch handler needs: missing, it fails the batch as the per-event handler would."""
+    row = rows.get(key)
+    if row is None:
+        raise LookupError(f"no row for {key!r}")
+    return row

@@ -30,9 +30,9 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, select
+from sqlalchemy import Connection, Table, and_, or_, select
 
-from projections.base import Handler, Projection, add_to, bump, dumps, fen, fetch_one, set_values, upsert, yuan
+from projections.base import BatchHandler, Handler, Projection, add_to, add_to_many, bump, bump_many, dumps, fen, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert, yuan
 
 KINDS = (
     "deregistered_beneficiary",
@@ -48,6 +48,11 @@ _NAMESPACE = uuid.UUID("6f1d7a52-3c1e-4f1a-9b7e-2d0c5e8a4b19")
 
 def _utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored here is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
 def _proof(position: int, event: str, id_: str) -> dict[str, Any]:
@@ -73,6 +78,9 @@ class RedFlags(Projection):
             "Visit.SpotChecked": self.visit_changed,
         }
 
+    def register_batch(self) -> dict[str, BatchHandler]:
+        return {"Visit.Delivered": self.delivered_run, "Visit.Confirmed": self.confirmed_run}
+
     def owned_tables(self) -> list[Table]:
         t = self.t
         return [t.flags, t.flag_visits, t.flag_beneficiaries, t.flag_lines, t.flag_contracts, t.flag_worker_days]
@@ -94,8 +102,21 @@ class RedFlags(Projection):
             self._deregistered_visit(conn, visit, position, at, position, at)
 
     def delivered(self, conn: Connection, e: Any, position: int) -> None:
+        visit = self._visit(e, position)
+        started = visit["started_at"]
+        person = fetch_one(conn, self.t.flag_beneficiaries, beneficiary_id=e.beneficiary_id)
+        if person is not None and started >= _utc(person["deregistered_at"]):
+            self._deregistered_visit(conn, visit, person["position"], _utc(person["deregistered_at"]), position, e.timestamp)
+        self._overlaps(conn, visit, e.timestamp)
+        self._shared_evidence(conn, visit, e.timestamp)
+        upsert(conn, self.t.flag_visits, visit, ["visit_id"])
+        self._day_count(conn, visit, e.timestamp)
+        self._line_count(conn, visit, 1, position, e.timestamp)
+
+    @staticmethod
+    def _visit(e: Any, position: int) -> dict[str, Any]:
         started, ended = _utc(e.started_at), _utc(e.ended_at)
-        visit = {
+        return {
             "visit_id": str(e.originator_id),
             "position": position,
             "contract_id": e.contract_id,
@@ -111,20 +132,78 @@ class RedFlags(Projection):
             "counts": True,
             "confirmed": False,
         }
-        person = fetch_one(conn, self.t.flag_beneficiaries, beneficiary_id=e.beneficiary_id)
-        if person is not None and started >= _utc(person["deregistered_at"]):
-            self._deregistered_visit(conn, visit, person["position"], _utc(person["deregistered_at"]), position, e.timestamp)
-        self._overlaps(conn, visit, e.timestamp)
-        self._shared_evidence(conn, visit, e.timestamp)
-        upsert(conn, self.t.flag_visits, visit, ["visit_id"])
-        self._day_count(conn, visit, e.timestamp)
-        self._line_count(conn, visit, 1, position, e.timestamp)
+
+    def delivered_run(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
+        """A run of deliveries. What each would find is read once for the run and followed in
+        memory; a visit that raises or updates any flag goes through delivered() above, after the
+        quiet visits before it are written, so every flag is raised exactly as one by one."""
+        t = self.t
+        visits = [self._visit(e, position) for e, position in events]
+        people = fetch_many(conn, t.flag_beneficiaries, ["beneficiary_id"], [v["beneficiary_id"] for v in visits])
+        days = {k: row["visits"] for k, row in fetch_many(conn, t.flag_worker_days, ["worker_id", "day"], [(v["worker_id"], v["day"]) for v in visits]).items()}
+        lines = fetch_many(conn, t.flag_lines, ["contract_id", "service_code"], [(v["contract_id"], v["service_code"]) for v in visits])
+        delivered = {k: row["delivered"] for k, row in lines.items()}
+        fv = t.flag_visits
+        overlapping = conn.execute(
+            select(fv.c.worker_id, fv.c.started_at, fv.c.ended_at).where(
+                fv.c.voided.is_(False), or_(*[and_(fv.c.worker_id == v["worker_id"], fv.c.started_at < v["ended_at"], fv.c.ended_at > v["started_at"]) for v in visits])
+            )
+        ).all()
+        seen = [(row.worker_id, _aware(row.started_at), _aware(row.ended_at)) for row in overlapping]
+        hashes = {v["evidence_hash"] for v in visits if v["evidence_hash"]}
+        shared = set(conn.execute(select(fv.c.evidence_hash).where(fv.c.evidence_hash.in_(hashes))).scalars()) if hashes else set()
+        quiet: list[dict[str, Any]] = []
+        limit = self.policy.max_visits_per_worker_day
+        for (e, position), v in zip(events, visits, strict=True):
+            day, line = (v["worker_id"], v["day"]), (v["contract_id"], v["service_code"])
+            found(lines, line)  # one by one, a visit on a line the contract lacks fails
+            person = people.get(v["beneficiary_id"])
+            flagged = (
+                (person is not None and v["started_at"] >= _utc(person["deregistered_at"]))
+                or any(w == v["worker_id"] and s < v["ended_at"] and f > v["started_at"] for w, s, f in seen)
+                or (v["evidence_hash"] is not None and v["evidence_hash"] in shared)
+                or days.get(day, 0) + 1 > limit
+                or delivered[line] + 1 > lines[line]["quantity"]
+            )
+            if flagged:
+                self._write_quiet(conn, quiet)
+                quiet = []
+                self.delivered(conn, e, position)
+            else:
+                quiet.append(v)
+            seen.append((v["worker_id"], v["started_at"], v["ended_at"]))
+            if v["evidence_hash"]:
+                shared.add(v["evidence_hash"])
+            days[day] = days.get(day, 0) + 1
+            delivered[line] += 1
+        self._write_quiet(conn, quiet)
+
+    def _write_quiet(self, conn: Connection, visits: list[dict[str, Any]]) -> None:
+        """Deliveries that raise nothing: their rows, worker days and line counts, one statement each."""
+        if not visits:
+            return
+        insert_many(conn, self.t.flag_visits, visits, ["visit_id"])
+        add_to_many(conn, self.t.flag_worker_days, ["worker_id", "day"], [{"worker_id": v["worker_id"], "day": v["day"], "visits": 1} for v in visits])
+        bump_many(conn, self.t.flag_lines, ["contract_id", "service_code"], [{"contract_id": v["contract_id"], "service_code": v["service_code"], "delivered": 1} for v in visits])
 
     def confirmed(self, conn: Connection, e: Any, position: int) -> None:
         visit = fetch_one(conn, self.t.flag_visits, visit_id=str(e.originator_id))
         set_values(conn, self.t.flag_visits, {"visit_id": visit["visit_id"]}, confirmed=True)
         if visit["counts"]:
             bump(conn, self.t.flag_contracts, {"contract_id": visit["contract_id"]}, confirmed_fen=self._price(conn, visit))
+
+    def confirmed_run(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
+        visits = fetch_many(conn, self.t.flag_visits, ["visit_id"], [str(e.originator_id) for e, _ in events])
+        confirmed = [found(visits, str(e.originator_id)) for e, _ in events]
+        counting = [v for v in confirmed if v["counts"]]
+        prices = fetch_many(conn, self.t.flag_lines, ["contract_id", "service_code"], [(v["contract_id"], v["service_code"]) for v in counting])
+        set_many(conn, self.t.flag_visits, ["visit_id"], [{"visit_id": v["visit_id"], "confirmed": True} for v in confirmed])
+        bump_many(
+            conn,
+            self.t.flag_contracts,
+            ["contract_id"],
+            [{"contract_id": v["contract_id"], "confirmed_fen": int(found(prices, (v["contract_id"], v["service_code"]))["unit_price_fen"])} for v in counting],
+        )
 
     def visit_changed(self, conn: Connection, e: Any, position: int) -> None:
         visit = fetch_one(conn, self.t.flag_visits, visit_id=str(e.originator_id))

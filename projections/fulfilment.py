@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-from projections.base import Handler, Projection, bump, dumps, fen, fetch_one, set_values, upsert
+from projections.base import BatchHandler, Handler, Projection, bump, bump_many, dumps, fen, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert
 
 STATUS = {
     "Contract.Suspended": "suspended",
@@ -40,6 +40,12 @@ class Fulfilment(Projection):
             "Evaluation.Concluded": self.evaluation_concluded,
             "Evaluation.Appealed": self.evaluation_appealed,
             "Evaluation.AppealResolved": self.appeal_resolved,
+        }
+
+    def register_batch(self) -> dict[str, BatchHandler]:
+        return {
+            "Visit.Delivered": self.visits_delivered,
+            **{kind: self.visits_changed for kind in ("Visit.Confirmed", "Visit.Disputed", "Visit.Voided", "Visit.SpotChecked")},
         }
 
     def owned_tables(self) -> list[Table]:
@@ -181,6 +187,38 @@ class Fulfilment(Projection):
         visit = fetch_one(conn, self.t.fulfilment_visits, visit_id=str(e.originator_id))
         set_values(conn, self.t.fulfilment_visits, {"visit_id": visit["visit_id"]}, counts=False)
         bump(conn, self.t.lines, self._line(visit), failed_checks=1, delivered=e.volume_delta)
+
+    def visits_delivered(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
+        rows = [{"visit_id": str(e.originator_id), "contract_id": e.contract_id, "service_code": e.service_code, "confirmation": None, "counts": True} for e, _ in events]
+        insert_many(conn, self.t.fulfilment_visits, rows, ["visit_id"])
+        bump_many(conn, self.t.lines, ["contract_id", "service_code"], [{"contract_id": e.contract_id, "service_code": e.service_code, "posted": 1, "delivered": 1} for e, _ in events])
+
+    def visits_changed(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
+        """A run of confirmations, disputes, voids or failed spot checks (one type), as the
+        per-event handlers above: each visit read once, its changes and its line's counts at once."""
+        kind = type(events[0][0]).__name__
+        events = [(e, p) for e, p in events if not (kind == "SpotChecked" and e.result == "verified")]
+        if not events:
+            return
+        visits = fetch_many(conn, self.t.fulfilment_visits, ["visit_id"], [str(e.originator_id) for e, _ in events])
+        confirmation = {k: v["confirmation"] for k, v in visits.items()}  # as it stands after each event
+        changes, counts = [], []
+        for e, _ in events:
+            visit = found(visits, str(e.originator_id))
+            line = self._line(visit)
+            if kind == "Confirmed":
+                changes.append({"visit_id": visit["visit_id"], "confirmation": "confirmed"})
+                counts.append({**line, "confirmed": 1})
+            elif kind == "Disputed":
+                was_confirmed = confirmation[visit["visit_id"]] == "confirmed"
+                changes.append({"visit_id": visit["visit_id"], "confirmation": "disputed", "counts": False})
+                counts.append({**line, "disputed": 1, "confirmed": -1 if was_confirmed else 0, "delivered": e.volume_delta})
+            else:
+                changes.append({"visit_id": visit["visit_id"], "counts": False})
+                counts.append({**line, "voided" if kind == "Voided" else "failed_checks": 1, "delivered": e.volume_delta})
+            confirmation[visit["visit_id"]] = changes[-1].get("confirmation", confirmation[visit["visit_id"]])
+        set_many(conn, self.t.fulfilment_visits, ["visit_id"], changes)
+        bump_many(conn, self.t.lines, ["contract_id", "service_code"], counts)
 
     # --- evaluations ----------------------------------------------------------------------
     def evaluation_opened(self, conn: Connection, e: Any, position: int) -> None:

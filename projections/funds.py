@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from ledger.domain.catalogue import SERVICES
-from projections.base import Handler, Projection, add_to, bump, fen, fetch_one, set_values, upsert
+from projections.base import BatchHandler, Handler, Projection, add_to, add_to_many, bump, fen, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert
 
 DIMENSIONS = ("township", "service_class", "category")
 
@@ -30,6 +30,14 @@ class FundUsage(Projection):
             "Visit.Voided": self.visit_changed,
             "Visit.Disputed": self.visit_changed,
             "Visit.SpotChecked": self.visit_changed,
+        }
+
+    def register_batch(self) -> dict[str, BatchHandler]:
+        return {
+            "Visit.Delivered": self.visits_delivered,
+            "Visit.Voided": self.visits_changed,
+            "Visit.Disputed": self.visits_changed,
+            "Visit.SpotChecked": self.visits_changed,
         }
 
     def owned_tables(self) -> list[Table]:
@@ -80,7 +88,25 @@ class FundUsage(Projection):
         contract = fetch_one(conn, self.t.fund_contracts, contract_id=e.contract_id)
         line = fetch_one(conn, self.t.fund_lines, contract_id=e.contract_id, service_code=e.service_code)
         person = fetch_one(conn, self.t.fund_beneficiaries, beneficiary_id=e.beneficiary_id)
-        visit = {
+        visit = self._visit(e, contract, line, person)
+        upsert(conn, self.t.fund_visits, visit, ["visit_id"])
+        self._count(conn, visit, 1)
+
+    def visits_delivered(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
+        t = self.t
+        contracts = fetch_many(conn, t.fund_contracts, ["contract_id"], [e.contract_id for e, _ in events])
+        lines = fetch_many(conn, t.fund_lines, ["contract_id", "service_code"], [(e.contract_id, e.service_code) for e, _ in events])
+        people = fetch_many(conn, t.fund_beneficiaries, ["beneficiary_id"], [e.beneficiary_id for e, _ in events])
+        visits = [
+            self._visit(e, found(contracts, e.contract_id), found(lines, (e.contract_id, e.service_code)), found(people, e.beneficiary_id))
+            for e, _ in events
+        ]
+        insert_many(conn, t.fund_visits, visits, ["visit_id"])
+        add_to_many(conn, t.fund_breakdown, ["fund_id", "dimension", "key"], [row for visit in visits for row in self._counts(visit, 1)])
+
+    @staticmethod
+    def _visit(e: Any, contract: Any, line: Any, person: Any) -> dict[str, Any]:
+        return {
             "visit_id": str(e.originator_id),
             "fund_id": contract["fund_id"],
             "township": e.township,
@@ -89,8 +115,6 @@ class FundUsage(Projection):
             "value_fen": line["unit_price_fen"],
             "counts": True,
         }
-        upsert(conn, self.t.fund_visits, visit, ["visit_id"])
-        self._count(conn, visit, 1)
 
     def visit_changed(self, conn: Connection, e: Any, position: int) -> None:
         if e.volume_delta == 0:
@@ -98,6 +122,22 @@ class FundUsage(Projection):
         visit = fetch_one(conn, self.t.fund_visits, visit_id=str(e.originator_id))
         set_values(conn, self.t.fund_visits, {"visit_id": visit["visit_id"]}, counts=False)
         self._count(conn, visit, -1)
+
+    def visits_changed(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
+        ids = [str(e.originator_id) for e, _ in events if e.volume_delta != 0]
+        if not ids:
+            return
+        visits = fetch_many(conn, self.t.fund_visits, ["visit_id"], ids)
+        stopped = [found(visits, visit_id) for visit_id in ids]
+        set_many(conn, self.t.fund_visits, ["visit_id"], [{"visit_id": v["visit_id"], "counts": False} for v in stopped])
+        add_to_many(conn, self.t.fund_breakdown, ["fund_id", "dimension", "key"], [row for v in stopped for row in self._counts(v, -1)])
+
+    @staticmethod
+    def _counts(visit: Any, sign: int) -> list[dict[str, Any]]:
+        return [
+            {"fund_id": visit["fund_id"], "dimension": d, "key": visit[d], "contracted_fen": 0, "delivered_fen": sign * visit["value_fen"], "visits": sign}
+            for d in DIMENSIONS
+        ]
 
     def _count(self, conn: Connection, visit: Any, sign: int) -> None:
         for dimension in DIMENSIONS:

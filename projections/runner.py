@@ -6,6 +6,12 @@ the new one (compare-and-set); if another runner moved it first, the claim match
 the whole batch rolls back. A crash rolls back the open transaction. Positions are compared,
 never counted, so the gaps PostgreSQL leaves after rolled-back inserts do not matter.
 
+Set-based: a batch (batch_size notifications, decoded once for all projections, and only those
+some projection handles) reaches each projection in one call, Projection.apply, which hands each
+run of consecutive events of one type to that type's batch handler (one statement per table per
+run) and the rest to the per-event handlers. If that fails the transaction rolls back and the same
+batch is replayed event by event, which finds the failing event exactly (below).
+
 Each projection advances on its own. One that cannot apply an event keeps every event before it,
 stops there alone and records the stall on its position row (projections/stalls.py); it tries
 again after a growing pause, so a fixed handler or a widened column lets it resume by itself.
@@ -74,17 +80,23 @@ class Progress:
 
 
 class _Batch:
-    """Notifications read once for every projection at the same position, decoded on first use."""
+    """Notifications read once for every projection at the same position, each decoded once, on
+    first use by a projection that handles its type."""
 
     def __init__(self, mapper: Any, notifications: list[Any]) -> None:
         self.mapper = mapper
         self.notifications = notifications
+        self.kinds = [event_type_of(n) for n in notifications]
         self._events: dict[int, Any] = {}
 
     def event(self, index: int) -> Any:
         if index not in self._events:
             self._events[index] = self.mapper.to_domain_event(self.notifications[index])
         return self._events[index]
+
+
+class _BatchFailed(Exception):
+    """A set-based application failed somewhere in the batch: replay it event by event to find where."""
 
 
 class ProjectionRunner:
@@ -95,7 +107,7 @@ class ProjectionRunner:
         *,
         tables: Tables = LIVE,
         names: Sequence[str] | None = None,
-        batch_size: int = 500,
+        batch_size: int = 1000,
         retry_seconds: float = 1.0,
         max_retry_seconds: float = 30.0,
         on_stall: Callable[[str, Stall], None] | None = None,
@@ -109,6 +121,7 @@ class ProjectionRunner:
         self.max_retry_seconds = max_retry_seconds
         self.on_stall = on_stall or (lambda name, stall: None)
         self._lock = threading.Lock()
+        self.replayed = 0  # batches whose set-based application failed and went event by event
 
     def ensure_positions(self) -> None:
         p = self.tables.positions
@@ -158,14 +171,19 @@ class ProjectionRunner:
             return applied
 
     def _advance(self, projection: Projection, state: Progress, batch: _Batch) -> int:
-        """Applies the batch, or the events before the first that fails and then records the stall."""
-        end, failure = len(batch.notifications), None
+        """Applies the batch, or the events before the first that fails and then records the stall.
+        The batch goes first in runs (set-based); if that fails it is replayed event by event, which
+        keeps every event before the failing one and names it exactly."""
+        end, failure, one_by_one = len(batch.notifications), None, False
         while end:
             try:
-                self._apply(projection, state.position, batch, end)
+                self._apply(projection, state.position, batch, end, one_by_one)
                 break
+            except _BatchFailed:
+                self.replayed += 1
+                one_by_one = True
             except EventFailed as failed:
-                end, failure = failed.index, failed
+                end, failure, one_by_one = failed.index, failed, True
         if failure is None:
             return end
         if end:  # the events before it are applied; the stall starts afresh
@@ -173,7 +191,7 @@ class ProjectionRunner:
         self._record_stall(projection, state, batch.notifications[end], failure.error)
         return end
 
-    def _apply(self, projection: Projection, old: int, batch: _Batch, end: int) -> None:
+    def _apply(self, projection: Projection, old: int, batch: _Batch, end: int, one_by_one: bool) -> None:
         p = self.tables.positions
         with self.engine.begin() as conn:
             last = self._event(batch, end - 1)
@@ -184,7 +202,17 @@ class ProjectionRunner:
             )
             if claim.rowcount != 1:
                 raise ClaimLost(projection.name)
-            for index in range(end):
+            wanted = [index for index in range(end) if projection.wants(batch.kinds[index])]
+            if not one_by_one:
+                events = [(self._event(batch, index), batch.notifications[index].id) for index in wanted]
+                try:
+                    projection.apply(conn, events)
+                except Exception as error:
+                    if is_outage(error):
+                        raise
+                    raise _BatchFailed(projection.name) from error
+                return
+            for index in wanted:
                 try:
                     projection.handle(conn, self._event(batch, index), batch.notifications[index].id)
                 except Exception as error:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert
 
-from projections.base import Handler, Projection, dumps, fen, fetch_one, set_values, upsert
+from projections.base import BatchHandler, Handler, Projection, dumps, fen, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert
 
 VISIT_CHANGES = ("Visit.Confirmed", "Visit.Disputed", "Visit.Voided", "Visit.SpotChecked")
 
@@ -31,6 +31,9 @@ class Trace(Projection):
             "Visit.Delivered": self.delivered,
             **{kind: self.visit_changed for kind in VISIT_CHANGES},
         }
+
+    def register_batch(self) -> dict[str, BatchHandler]:
+        return {"Visit.Delivered": self.visits_delivered, **{kind: self.visits_changed for kind in VISIT_CHANGES}}
 
     def owned_tables(self) -> list[Table]:
         t = self.t
@@ -89,7 +92,16 @@ class Trace(Projection):
 
     def delivered(self, conn: Connection, e: Any, position: int) -> None:
         line = fetch_one(conn, self.t.trace_lines, contract_id=e.contract_id, service_code=e.service_code)
-        row = {
+        upsert(conn, self.t.trace_visits, self._visit(e, position, line), ["visit_id"])
+
+    def visits_delivered(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
+        lines = fetch_many(conn, self.t.trace_lines, ["contract_id", "service_code"], [(e.contract_id, e.service_code) for e, _ in events])
+        rows = [self._visit(e, position, found(lines, (e.contract_id, e.service_code))) for e, position in events]
+        insert_many(conn, self.t.trace_visits, rows, ["visit_id"])
+
+    @staticmethod
+    def _visit(e: Any, position: int, line: Any) -> dict[str, Any]:
+        return {
             "visit_id": str(e.originator_id),
             "contract_id": e.contract_id,
             "contractor_id": e.contractor_id,
@@ -106,9 +118,25 @@ class Trace(Projection):
             "voided": False,
             "spot_check": None,
         }
-        upsert(conn, self.t.trace_visits, row, ["visit_id"])
 
     def visit_changed(self, conn: Connection, e: Any, position: int) -> None:
+        row, state, stopped = self._change(e, position)
+        upsert(conn, self.t.trace_visit_events, row, ["visit_id", "position"])
+        if stopped:
+            state["counts"] = False
+        set_values(conn, self.t.trace_visits, {"visit_id": row["visit_id"]}, **state)
+
+    def visits_changed(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
+        """A run of one kind of change: its rows, the visits' state, then the ones that stop counting
+        (a visit only ever stops counting, so that may come last)."""
+        changes = [self._change(e, position) for e, position in events]
+        insert_many(conn, self.t.trace_visit_events, [row for row, _, _ in changes], ["visit_id", "position"])
+        set_many(conn, self.t.trace_visits, ["visit_id"], [{"visit_id": row["visit_id"], **state} for row, state, _ in changes])
+        set_many(conn, self.t.trace_visits, ["visit_id"], [{"visit_id": row["visit_id"], "counts": False} for row, _, stopped in changes if stopped])
+
+    @staticmethod
+    def _change(e: Any, position: int) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        """The change's own row, the visit's state it sets, and whether the visit stops counting."""
         visit_id, kind = str(e.originator_id), type(e).__name__
         stopped = getattr(e, "volume_delta", 0) < 0
         row = {
@@ -121,13 +149,10 @@ class Trace(Projection):
             "stopped_counting": stopped,
             "recorded_at": e.timestamp,
         }
-        upsert(conn, self.t.trace_visit_events, row, ["visit_id", "position"])
         state: dict[str, Any] = {
             "Confirmed": {"confirmation": "confirmed"},
             "Disputed": {"confirmation": "disputed"},
             "Voided": {"voided": True},
             "SpotChecked": {"spot_check": getattr(e, "result", None)},
         }[kind]
-        if stopped:
-            state["counts"] = False
-        set_values(conn, self.t.trace_visits, {"visit_id": visit_id}, **state)
+        return row, state, stopped

@@ -321,13 +321,15 @@ def test_racing_runners_apply_every_event_exactly_once(settings, ledger):
         for runner in runners:
             runner.ensure_positions()
             for projection in runner.projections:
-                def spy(conn, event, position, _handle=projection.handle, _name=projection.name, _runner=id(runner)):  # type: ignore[no-untyped-def]
-                    _handle(conn, event, position)
+                # A batch's events reach a projection in one call (runs of one type set-based).
+                def spy(conn, events, _apply=projection.apply, _name=projection.name, _runner=id(runner)):  # type: ignore[no-untyped-def]
+                    _apply(conn, events)
                     with record_lock:
-                        applied[(_name, position)] += 1
-                        by_runner[_runner] += 1
+                        for _, position in events:
+                            applied[(_name, position)] += 1
+                            by_runner[_runner] += 1
 
-                projection.handle = spy  # type: ignore[method-assign]
+                projection.apply = spy  # type: ignore[method-assign]
 
         errors: list[BaseException] = []
         barrier = threading.Barrier(3)
