@@ -97,6 +97,9 @@ class Waker:
                 failures += 1
                 if failures == 1:
                     log.warning("wakeup_not_listening", channel=self.channel, error=type(exc).__name__, message=str(exc)[:300])
+                    # A loop waiting out the long notified interval polls now, and at its own
+                    # interval from then on: a lost listener often means a lost store.
+                    self._wake_all()
                 self._stop.wait(min(self.max_backoff, self.retry_base * 2 ** min(failures, 16)))
 
 
