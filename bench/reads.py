@@ -36,7 +36,7 @@ def endpoints(port: int, auth: str) -> dict[str, str]:
     detail = get(f"/read/contracts/{contract_id}") if contract_id else {}
     tranche_id = _first(detail, "tranche_id")
     beneficiary_id = _first(get("/read/cases?status=accepted&limit=1"), "beneficiary_id")
-    township = _first(get("/read/caseload?group_by=township"), "township")
+    township = _first(get("/read/cases?status=accepted&limit=1"), "township")  # caseload rows name it "key"
     paths = {
         "health/live (baseline)": "/health/live",
         "caseload by contractor": "/read/caseload?group_by=contractor",
