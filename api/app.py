@@ -16,7 +16,7 @@ from api.routers import as_of, audit, contracts, lists, parties, reads, referenc
 from ledger.bootstrap import build_ledger, build_milestones
 from ledger.processes import Follower
 from ledger.settings import Settings, get_settings
-from ledger.wakeup import waker_for
+from stores.wakeup import waker_for
 from projections.chain.audit import TamperEvidence
 from projections.readside import ReadSide
 from projections.store import make_engine

@@ -4,7 +4,7 @@ The cache follows the log: `refresh()` (at most every `interval` seconds, one th
 reads the ids of the aggregates changed after the last position it saw and evicts them. It is
 an optimisation only, never trusted for a rule: a command passes the versions it validated
 against (its read set) to the save, which refuses under the store's lock if any has a newer
-event (see postgres_store / sqlite_store). A copy goes in and a copy comes out, so a command that
+event (see stores/postgres.py and stores/sqlite.py). A copy goes in and a copy comes out, so a command that
 mutates what it loaded and then fails leaves the cached object as it was.
 
 A load races the log: an aggregate read from the store just before a change whose eviction then

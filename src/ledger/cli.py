@@ -121,7 +121,7 @@ def _run_loops(settings: Settings, loops: list[WorkerLoop], ledger: Ledger) -> N
     the store's notifications on PostgreSQL, the first loop in the calling thread."""
     import signal
 
-    from ledger.wakeup import waker_for
+    from stores.wakeup import waker_for
 
     waker = None
     if settings.listen_for_notifications:

@@ -150,10 +150,10 @@ def eventstore_env(database_url: str, timeouts: StoreTimeouts = StoreTimeouts())
         path = unquote(url.path)[1:]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return {"PERSISTENCE_MODULE": "ledger.sqlite_store:ReadSetSQLiteFactory", "SQLITE_DBNAME": path or ":memory:", "SQLITE_LOCK_TIMEOUT": str(math.ceil(timeouts.sqlite_lock))}
+        return {"PERSISTENCE_MODULE": "stores.sqlite:ReadSetSQLiteFactory", "SQLITE_DBNAME": path or ":memory:", "SQLITE_LOCK_TIMEOUT": str(math.ceil(timeouts.sqlite_lock))}
     if url.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         return {
-            "PERSISTENCE_MODULE": "ledger.postgres_store:BoundedPostgresFactory",
+            "PERSISTENCE_MODULE": "stores.postgres:BoundedPostgresFactory",
             "POSTGRES_DBNAME": url.path.lstrip("/") or "ledger",
             "POSTGRES_HOST": url.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),

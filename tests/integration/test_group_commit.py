@@ -13,8 +13,8 @@ from eventsourcing.persistence import IntegrityError
 from ledger.application import Ledger
 from ledger.domain.actors import Actor
 from ledger.domain.records import ApiToken
-from ledger.group_commit import GroupCommit, Item
-from ledger.postgres_store import ReadSetChanged
+from stores.group_commit import GroupCommit, Item
+from stores.postgres import ReadSetChanged
 from ledger.settings import Settings
 
 pytestmark = pytest.mark.postgres_only

@@ -12,7 +12,7 @@ import pytest
 from ledger.background import WorkerLoop
 from ledger.bootstrap import build_ledger
 from ledger.settings import Settings
-from ledger.wakeup import Waker, channel_of, connector, waker_for
+from stores.wakeup import Waker, channel_of, connector, waker_for
 from tests.conftest import STORES
 
 on_postgres = pytest.mark.skipif("postgres" not in STORES, reason="notifications are PostgreSQL's; LEDGER_TEST_STORES excludes it")

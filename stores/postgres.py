@@ -33,7 +33,7 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError, Store
 from eventsourcing.utils import strtobool
 from psycopg.sql import SQL, Identifier
 
-from ledger.group_commit import GroupCommit, Item
+from stores.group_commit import GroupCommit, Item
 from eventsourcing.postgres import (
     ConnectionPool,
     PostgresAggregateRecorder,

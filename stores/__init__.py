@@ -1,0 +1,1 @@
+"""The event store adapters (PostgreSQL, SQLite) and the LISTEN waker: SQL lives here, not in the domain."""
