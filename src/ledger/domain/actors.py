@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from ledger.domain.catalogue import Role
@@ -17,7 +17,9 @@ class Actor:
     correlation_id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Every field is a plain string: dataclasses.asdict's recursive deep copy cost ~4% of a
+        # bulk save (it runs once per event). Field order is kept, so the stored bytes are unchanged.
+        return {"actor_id": self.actor_id, "role": self.role, "organisation_id": self.organisation_id, "correlation_id": self.correlation_id}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Actor":
