@@ -3,9 +3,9 @@ or from LEDGER_DATABASE_URL; only the read-model tables are compared and migrate
 
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import create_engine
 
+from alembic import context
 from projections.tables import metadata
 
 config = context.config

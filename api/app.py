@@ -8,18 +8,22 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 
+from api import exports
 from api.body_limit import BodyLimit
+from api.console import install_console
+from api.docs import install_docs
 from api.errors import install_error_handlers
-from api.request_log import RequestLog
 from api.logs import configure_logging
-from api.routers import as_of, audit, contracts, lists, parties, reads, reference, services, trace, visits_bulk
+from api.metrics import install_metrics
+from api.request_log import RequestLog
+from api.routers import as_of, audit, contracts, lists, parties, publish, reads, reference, roster, services, tokens, trace, visits_bulk
 from ledger.bootstrap import build_ledger, build_milestones
 from ledger.processes import Follower
 from ledger.settings import Settings, get_settings
-from stores.wakeup import waker_for
 from projections.chain.audit import TamperEvidence
 from projections.readside import ReadSide
 from projections.store import make_engine
+from stores.wakeup import waker_for
 
 log = structlog.get_logger("ledger.api")
 
@@ -85,16 +89,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ledger.close()
             log.info("ledger_stopped")
 
-    app = FastAPI(title="Service-delivery ledger 服务类社会救助台账", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Service-delivery ledger 服务类社会救助台账", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    install_metrics(app)  # outside BodyLimit: a refused body is counted too
 
     # Added last, so it runs outermost: a refused body is logged like any answer.
     app.add_middleware(RequestLog)
 
-    for module in (parties, contracts, visits_bulk, services, reads, lists, reference, audit, as_of, trace):
+    # Exports first: `/trace/beneficiaries/{id}.csv` must not be read as an id ending in .csv.
+    app.include_router(exports.router)
+    for module in (roster, parties, contracts, visits_bulk, services, reads, lists, reference, audit, as_of, trace, tokens, publish):
         app.include_router(module.router)
+    install_docs(app)  # /docs from local assets (/redoc leads there), and /static
+    install_console(app)
     return app
 
 

@@ -31,18 +31,32 @@ async def get_milestones(request: Request) -> Follower:
     return request.app.state.milestones
 
 
+def _console_export_token(request: Request) -> str | None:
+    """A console session may download the exports its pages link to (/console/exports/...): a GET
+    of a `.csv` or `.xlsx` route only (a read a page on another site cannot see; SameSite keeps
+    the cookie off its requests anyway), never another route or method: the API stays bearer-only."""
+    signer = getattr(request.app.state, "console_signer", None)
+    path = request.url.path
+    if signer is None or request.method != "GET" or not path.startswith("/console/exports/") or not path.endswith((".csv", ".xlsx")):
+        return None
+    from api.console.session import SESSION_COOKIE
+
+    return signer.token_of(request.cookies.get(SESSION_COOKIE))
+
+
 async def authenticate(
     request: Request,
     ledger: Annotated[Ledger, Depends(get_ledger)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    token = credentials.credentials if credentials is not None and credentials.scheme.lower() == "bearer" else _console_export_token(request)
+    if token is None:
         raise Unauthenticated("a bearer token is required")
     # A token the aggregate cache holds, while the cache is fresh, is answered here on the event
     # loop; otherwise the lookup (a store read) runs in the thread pool.
-    actor = ledger.authenticate_from_cache(credentials.credentials, correlation_id=request.state.request_id)
+    actor = ledger.authenticate_from_cache(token, correlation_id=request.state.request_id)
     if actor is False:
-        actor = await run_in_threadpool(ledger.authenticate, credentials.credentials, request.state.request_id)
+        actor = await run_in_threadpool(ledger.authenticate, token, request.state.request_id)
     if actor is None:
         raise Unauthenticated("the token is unknown or revoked")
     request.state.actor = actor

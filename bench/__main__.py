@@ -47,7 +47,11 @@ def _history(store: Store, events: int) -> tuple[Any, dict[str, Any]]:
 
 def history_figures(report: Report, h: dict[str, Any]) -> None:
     report.details["history"] = h
-    report.add(Figure("history: events written", h["events"], "events", note=f"{h['contractors']} contractors, {h['workers']} workers, {h['beneficiaries']} beneficiaries, {h['accepted_cases']} accepted cases"))
+    report.add(
+        Figure(
+            "history: events written", h["events"], "events", note=f"{h['contractors']} contractors, {h['workers']} workers, {h['beneficiaries']} beneficiaries, {h['accepted_cases']} accepted cases"
+        )
+    )
     report.add(Figure("history: setup through Ledger commands", h["setup_events"] / h["setup_seconds"] if h["setup_seconds"] else None, "events/s"))
     report.add(Figure("history: visits, many per save", h["visit_events_per_second"], "events/s"))
 
@@ -58,11 +62,29 @@ def single_figures(report: Report, s: dict[str, Any], connections: tuple[int, ..
     for c in connections:
         led, bare = m.get(f"ledger@{c}"), m.get(f"bare@{c}")
         rate_target = "≥0.5x bare and ≥1,000/s"
-        report.add(Figure(f"single visits{label} @{c} conns", led["rate"], "visits/s", bare["rate"] if bare else None, "bare app", rate_target,
-                          both(at_least(led["rate"] / bare["rate"] if bare else None, 0.5), at_least(led["rate"], 1000))))
+        report.add(
+            Figure(
+                f"single visits{label} @{c} conns",
+                led["rate"],
+                "visits/s",
+                bare["rate"] if bare else None,
+                "bare app",
+                rate_target,
+                both(at_least(led["rate"] / bare["rate"] if bare else None, 0.5), at_least(led["rate"], 1000)),
+            )
+        )
         report.add(Figure(f"single visits{label} @{c} p50", led["p50_ms"], "ms", bare["p50_ms"] if bare else None, "bare app"))
-        report.add(Figure(f"single visits{label} @{c} p99", led["p99_ms"], "ms", bare["p99_ms"] if bare else None, "bare app",
-                          "≤100 ms at 32 conns" if c == 32 else "", at_most(led["p99_ms"], 100) if c == 32 else None))
+        report.add(
+            Figure(
+                f"single visits{label} @{c} p99",
+                led["p99_ms"],
+                "ms",
+                bare["p99_ms"] if bare else None,
+                "bare app",
+                "≤100 ms at 32 conns" if c == 32 else "",
+                at_most(led["p99_ms"], 100) if c == 32 else None,
+            )
+        )
         report.add(Figure(f"single visits{label} @{c} server CPU/req", led["server_cpu_ms"], "ms", bare["server_cpu_ms"] if bare else None, "bare app"))
         if led["postgres_cpu_ms"] is not None:
             report.add(Figure(f"single visits{label} @{c} PostgreSQL CPU/req", led["postgres_cpu_ms"], "ms", bare["postgres_cpu_ms"] if bare else None, "bare app"))
@@ -108,9 +130,13 @@ def projection_figures(report: Report, p: dict[str, Any]) -> None:
     raw, decoded = p["plain_read_events_per_s"], p["plain_read_decoded_events_per_s"]
     report.add(Figure("plain sequential read of the log", raw, "events/s"))
     report.add(Figure("plain sequential read, decoded", decoded, "events/s"))
-    report.add(Figure(f"projection catch-up ({p['catch_up_events']:,} events)", p["catch_up_events_per_s"], "events/s", decoded, "read+decode", "≥5,000/s", at_least(p["catch_up_events_per_s"], 5000)))
+    groups = p.get("catch_up_worker_groups")
+    where = f", {len(groups)} worker processes" if groups else ""
+    report.add(
+        Figure(f"projection catch-up ({p['catch_up_events']:,} events{where})", p["catch_up_events_per_s"], "events/s", decoded, "read+decode", "≥5,000/s", at_least(p["catch_up_events_per_s"], 5000))
+    )
     if p.get("catch_up_cpu_ms_per_event") is not None:
-        report.add(Figure("projection catch-up CPU/event", p["catch_up_cpu_ms_per_event"], "ms"))
+        report.add(Figure("projection catch-up CPU/event" + (" (workers)" if groups else ""), p["catch_up_cpu_ms_per_event"], "ms"))
     if p.get("catch_up_postgres_cpu_ms_per_event") is not None:
         report.add(Figure("projection catch-up PostgreSQL CPU/event", p["catch_up_postgres_cpu_ms_per_event"], "ms"))
     report.add(Figure("milestone follower catch-up", p["follower_events_per_s"], "events/s", decoded, "read+decode"))
@@ -150,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--connections", default="8,32", help="connection counts for single visits")
     ap.add_argument("--batches", type=int, default=10, help="bulk: batches of 1,000 per round")
     ap.add_argument("--read-requests", type=int, default=200, help="reads: requests per endpoint")
+    ap.add_argument(
+        "--catch-up-workers",
+        default="",
+        metavar="GROUPS",
+        help="projections: catch up in one `ledger projections run` process per group, groups split by ';' (a,b;c,d); default: in the bench process",
+    )
     ap.add_argument("--rebuild", default="auto", help="projections to rebuild: all, none, or names (a,b); auto: all up to 200k events, else caseload")
     ap.add_argument("--separate-workers", action="store_true", help="single: the API with its loops off beside `ledger projections run` and `ledger follow` (deploy branch; PostgreSQL)")
     ap.add_argument("--no-save", action="store_true", help="do not write the JSON file")
@@ -190,13 +222,14 @@ def main(argv: list[str] | None = None) -> int:
                 world, h = _history(store, args.events)
                 history_figures(report, h)
             if args.command in ("projections", "reads", "all"):
-                p = projections.run(store, rebuild=rebuild_names(args.events) if args.command != "reads" else [])
+                groups = [g.split(",") for g in args.catch_up_workers.split(";") if g] or None
+                p = projections.run(store, rebuild=rebuild_names(args.events) if args.command != "reads" else [], worker_groups=groups)
                 projection_figures(report, p)
             if args.command in ("reads", "all"):
                 read_figures(report, reads.run(store, _auditor(store), requests=args.read_requests), args.events)
             if args.command == "all":
                 # Ingest with the history stored, beside the empty store's figure from above.
-                target = single.prepare(store, world)
+                target = single.prepare(store, world) if world is not None else single.stored_target(store)
                 big = single.interleaved(store, target, connections=(connections[-1],), rounds=args.rounds, seconds=args.seconds, separate=separate)
                 label = f" at {args.events // 1000:,}k events"
                 single_figures(report, big, (connections[-1],), label)
@@ -206,7 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     report.add(Figure("bench process peak RSS", peak_rss_mb(os.getpid()), "MB", note="history and catch-up run in it"))
     report.details["wall_seconds"] = time.perf_counter() - started
     print()
-    print(f"store={args.store}  {time.perf_counter() - started:.0f} s  load average {report.details['load_average_at_start'][0]:.1f} at start, {os.getloadavg()[0]:.1f} at end (2 cores: above 2, rates are noisy; CPU per request holds)")
+    print(
+        f"store={args.store}  {time.perf_counter() - started:.0f} s  load average {report.details['load_average_at_start'][0]:.1f} at start, {os.getloadavg()[0]:.1f} at end (2 cores: above 2, rates are noisy; CPU per request holds)"
+    )
     print(report.table())
     if not args.no_save:
         print(f"\nresults: {report.save()}")

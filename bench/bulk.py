@@ -32,16 +32,18 @@ def batch_requests(target: Target, seed: int = 2):
         for i in range(BATCH):
             case = target.cases[rng.randrange(len(target.cases))]
             end = now - timedelta(minutes=rng.randint(30, 60 * 24 * 20))
-            visits.append({
-                "client_id": f"{conn}-{n}-{i}-{uuid.uuid4().hex[:8]}",
-                "case_id": case["case_id"],
-                "worker_id": target.workers[rng.randrange(len(target.workers))],
-                "service_code": rng.choice(case["services"]),
-                "started_at": (end - timedelta(minutes=45)).isoformat(),
-                "ended_at": end.isoformat(),
-                "location": "东风村12号",
-                "evidence_hash": "sha256:" + "ab" * 32,
-            })
+            visits.append(
+                {
+                    "client_id": f"{conn}-{n}-{i}-{uuid.uuid4().hex[:8]}",
+                    "case_id": case["case_id"],
+                    "worker_id": target.workers[rng.randrange(len(target.workers))],
+                    "service_code": rng.choice(case["services"]),
+                    "started_at": (end - timedelta(minutes=45)).isoformat(),
+                    "ended_at": end.isoformat(),
+                    "location": "东风村12号",
+                    "evidence_hash": "sha256:" + "ab" * 32,
+                }
+            )
         return http_request("POST", "/visits/batch", {"Authorization": auth, "Idempotency-Key": uuid.uuid4().hex}, {"visits": visits})
 
     return make

@@ -14,7 +14,6 @@ For PostgreSQL it creates and drops a database of its own on 127.0.0.1:5432.
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 import os
 import signal
 import subprocess
@@ -23,6 +22,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -101,7 +101,7 @@ def main() -> None:
         c = httpx.Client(base_url=base, timeout=60)
         c.post("/purchase-ceilings", json={"fiscal_year": 2026, "prior_year_subsidy_total": "100000000.00"}, headers=finance)
         fund = c.post("/funds", json={"name": "bench", "source": "work_funds", "fiscal_year": 2026, "amount": "2000000.00"}, headers=finance).json()["fund_id"]
-        contractor_id = c.post("/contractors", json=contractor_body("bench org", "52330100MJ1234567X"), headers=purchaser).json()["contractor_id"]
+        contractor_id = c.post("/contractors", json=contractor_body("bench org", "52330100MJ1234567M"), headers=purchaser).json()["contractor_id"]
         contractor = token("contractor", contractor_id)
         workers = [c.post(f"/contractors/{contractor_id}/workers", json={"name": f"w{i}"}, headers=contractor).json()["worker_id"] for i in range(max(20, args.cases // 5))]
         body = contract_body(contractor_id, fund, volume=100_000)
@@ -180,7 +180,9 @@ def main() -> None:
             print(f"refusals={dict(codes)}")
         if db_name:
             both = cpu + db_cpu
-            print(f"postgres_cpu_s={db_cpu:.2f} cpu_per_visit_us={db_cpu / max(recorded, 1) * 1e6:.0f}; server+postgres {both / max(recorded, 1) * 1e6:.0f} us/visit, on 2 cores at most {2 * recorded / both:.0f} visits/s")
+            print(
+                f"postgres_cpu_s={db_cpu:.2f} cpu_per_visit_us={db_cpu / max(recorded, 1) * 1e6:.0f}; server+postgres {both / max(recorded, 1) * 1e6:.0f} us/visit, on 2 cores at most {2 * recorded / both:.0f} visits/s"
+            )
         print(f"batch_latency_ms p50={latencies[len(latencies) // 2] * 1000:.0f} max={latencies[-1] * 1000:.0f}")
         print(f"retry: already_recorded={again} cpu_per_visit_us={retry_cpu / max(again, 1) * 1e6:.0f} wall_s={retry_wall:.2f}")
         print(f"server_rss_mb={rss_mb(server.pid):.0f}")

@@ -34,7 +34,7 @@ from tests.integration.tampering import standalone_verifier  # noqa: E402
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 TOPIC = "ledger.domain.visits:Visit.Posted"
-STATE = (b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-23T01:00:00.000000+00:00"},' + b'"x":"' + b"v" * 320 + b'"}')
+STATE = b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-23T01:00:00.000000+00:00"},' + b'"x":"' + b"v" * 320 + b'"}'
 
 
 @contextmanager

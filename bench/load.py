@@ -113,9 +113,7 @@ async def _run(port: int, make: MakeRequest, connections: int, seconds: float | 
     return LoadResult(len(latencies), elapsed, latencies, statuses, cpu, bodies)
 
 
-def run_load(
-    port: int, make: MakeRequest, *, connections: int, seconds: float | None = None, total: int | None = None, keep_bodies: int = 3, inspect: Inspect | None = None
-) -> LoadResult:
+def run_load(port: int, make: MakeRequest, *, connections: int, seconds: float | None = None, total: int | None = None, keep_bodies: int = 3, inspect: Inspect | None = None) -> LoadResult:
     """Keeps `connections` requests in flight for `seconds`, or until `total` were sent;
     `inspect` sees each answer's status and body (outside the timed span of the next request)."""
     if seconds is None and total is None:

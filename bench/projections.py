@@ -45,9 +45,33 @@ def _timed(work: Any, backends: PostgresBackends) -> tuple[float, float, float |
     return time.perf_counter() - t0, time.process_time() - cpu0, backends.seconds() if backends.db_name else None
 
 
-def run(store: Store, *, rebuild: list[str] | None = None) -> dict[str, Any]:
-    """Catches the read models and the follower up with the stored log, then rebuilds the named
-    projections (all when None), each from the first event."""
+def _in_workers(store: Store, groups: list[list[str]], head: int, read_side: Any, progress: _Progress, backends: PostgresBackends) -> tuple[float, float | None]:
+    """Catch-up by `ledger projections run NAME… --no-chain` processes, one per group, as in the
+    documented deployment; returns their CPU seconds (each process's, summed) and their database
+    backends' (read before the workers stop, which ends those backends)."""
+    from bench.common import SEPARATE_ENV, Worker
+
+    env = store.env(**SEPARATE_ENV)
+    workers = [Worker(f"projections {','.join(g)}", ["projections", "run", *g, "--no-chain"], env) for g in groups]
+    try:
+        while True:
+            positions = read_side.runner.positions()
+            progress(sum(positions.values()))
+            if min(positions.values()) >= head:
+                return sum(w.cpu() for w in workers), backends.seconds() if backends.db_name else None
+            dead = [w.name for w in workers if w.proc.poll() is not None]
+            if dead:
+                raise RuntimeError(f"worker exited: {dead}")
+            time.sleep(0.2)
+    finally:
+        for w in workers:
+            w.stop()
+
+
+def run(store: Store, *, rebuild: list[str] | None = None, worker_groups: list[list[str]] | None = None) -> dict[str, Any]:
+    """Catches the read models and the follower up with the stored log (in this process, or in
+    one worker process per group of `worker_groups`), then rebuilds the named projections (all
+    when None), each from the first event."""
     from ledger.bootstrap import build_ledger, build_milestones
     from projections.chain.audit import TamperEvidence
     from projections.readside import ReadSide
@@ -72,10 +96,18 @@ def run(store: Store, *, rebuild: list[str] | None = None) -> dict[str, Any]:
         head = ledger.head()
         behind = head - min(read_side.runner.positions().values(), default=0)
         n_projections = len(read_side.runner.projections)
-        seconds, cpu, pg = _timed(lambda: read_side.runner.run_until_idle(_Progress(f"catch-up ({n_projections} projections, events applied)", behind * n_projections)), backends)
+        progress = _Progress(f"catch-up ({n_projections} projections, events applied)", behind * n_projections)
+        if worker_groups:
+            backends.start()
+            t0 = time.perf_counter()
+            cpu, pg = _in_workers(store, worker_groups, head, read_side, progress, backends)
+            seconds = time.perf_counter() - t0
+        else:
+            seconds, cpu, pg = _timed(lambda: read_side.runner.run_until_idle(progress), backends)
         # The hash chain catches up too, so a server started next does not spend its first minute on it.
         chain = TamperEvidence(ledger, engine, settings.signing_key_file())
         chain.prepare()
+        chain_behind = head - chain.keeper.head().position
         c_seconds, _, _ = _timed(chain.keeper.catch_up, backends)
         rebuilt: dict[str, float] = {}
         for name in rebuild if rebuild is not None else list(NAMES):
@@ -87,16 +119,17 @@ def run(store: Store, *, rebuild: list[str] | None = None) -> dict[str, Any]:
             "plain_read_decoded_events_per_s": decoded,
             "catch_up_events": behind,
             "catch_up_seconds": seconds,
-            "catch_up_events_per_s": behind / seconds if seconds else float("nan"),
+            "catch_up_events_per_s": behind / seconds if seconds and behind else None,  # None: nothing was behind (a kept store)
             "catch_up_cpu_ms_per_event": 1000 * cpu / behind if behind else None,
             "catch_up_postgres_cpu_ms_per_event": 1000 * pg / behind if behind and pg is not None else None,
             "follower_events": follow_behind,
             "follower_seconds": f_seconds,
-            "follower_events_per_s": follow_behind / f_seconds if f_seconds else float("nan"),
+            "follower_events_per_s": follow_behind / f_seconds if f_seconds and follow_behind else None,
             "follower_cpu_ms_per_event": 1000 * f_cpu / follow_behind if follow_behind else None,
-            "chain_events_per_s": head / c_seconds if c_seconds else float("nan"),
+            "chain_events_per_s": chain_behind / c_seconds if c_seconds and chain_behind > 0 else None,
             "rebuild_events_per_s": rebuilt,
             "projections": list(NAMES),
+            "catch_up_worker_groups": worker_groups,
         }
     finally:
         engine.dispose()

@@ -21,7 +21,6 @@ import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +86,14 @@ def _history(ledger: Any, contractors: int = 4, workers: int = 16, people: int =
     for i in range(people):
         township, village = PLACES[i % len(PLACES)]
         beneficiary_id = ledger.register_beneficiary(
-            PURCHASER, national_id=national_id(), name=f"P{i}", household_id=f"hh-{i}", category="dibao",
-            township=township, village=village, self_care_level=LEVELS[i % 3],
+            PURCHASER,
+            national_id=national_id(),
+            name=f"P{i}",
+            household_id=f"hh-{i}",
+            category="dibao",
+            township=township,
+            village=village,
+            self_care_level=LEVELS[i % 3],
         ).ids["beneficiary_id"]
         org, contract_id = orgs[i % contractors]
         case_id = ledger.refer_case(PURCHASER, beneficiary_id=beneficiary_id, contract_id=contract_id, services=["visiting"], channel="one_door_window").ids["case_id"]
@@ -105,8 +110,14 @@ def _grow(ledger: Any, world: dict[str, Any], events: int, rng: random.Random) -
             org, case_id = rng.choice(world["cases"])
             started = world["start"] + timedelta(seconds=rng.uniform(0, span))
             visit_id = ledger.record_visit(
-                org.actor, case_id=case_id, worker_id=rng.choice(org.workers), service_code="visiting",
-                started_at=started, ended_at=started + timedelta(minutes=45), location="home", notes="visited",
+                org.actor,
+                case_id=case_id,
+                worker_id=rng.choice(org.workers),
+                service_code="visiting",
+                started_at=started,
+                ended_at=started + timedelta(minutes=45),
+                location="home",
+                notes="visited",
             ).ids["visit_id"]
             if rng.random() < 0.02:
                 ledger.void_visit(org.actor, visit_id, "posted twice")

@@ -66,9 +66,15 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"cores": os.cpu_count(), "model": model, "python": platform.python_version(), "kernel": platform.release(), "date": datetime.now(timezone.utc).isoformat(),
-            # Colleagues' work on the same machine shows here: compare CPU per request, not rates, when it is high.
-            "load_average_at_end": os.getloadavg()}
+    return {
+        "cores": os.cpu_count(),
+        "model": model,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "date": datetime.now(timezone.utc).isoformat(),
+        # Colleagues' work on the same machine shows here: compare CPU per request, not rates, when it is high.
+        "load_average_at_end": os.getloadavg(),
+    }
 
 
 @dataclass

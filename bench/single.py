@@ -34,11 +34,10 @@ class Target:
 
 def prepare(store: Store, world: Any = None) -> Target:
     """Issues the tokens; with no world given, first builds a small one (one contractor)."""
+    from bench.history import build_world
     from ledger.bootstrap import build_ledger
     from ledger.domain.actors import Actor
     from ledger.domain.visits import Visit
-
-    from bench.history import build_world
 
     ledger = build_ledger(store.settings())
     try:
@@ -49,9 +48,19 @@ def prepare(store: Store, world: Any = None) -> Target:
         sample = contractor.cases[0]
         end = datetime.now(timezone.utc) - timedelta(hours=1)
         visit = Visit.deliver(
-            case_id=sample.case_id, contract_id=sample.contract_id, contractor_id=sample.contractor_id, beneficiary_id=sample.beneficiary_id,
-            worker_id=contractor.workers[0], service_code=sample.services[0], started_at=end - timedelta(minutes=45), ended_at=end,
-            location="东风村12号", notes=None, evidence_hash="sha256:" + "ab" * 32, township=sample.township, village=sample.village,
+            case_id=sample.case_id,
+            contract_id=sample.contract_id,
+            contractor_id=sample.contractor_id,
+            beneficiary_id=sample.beneficiary_id,
+            worker_id=contractor.workers[0],
+            service_code=sample.services[0],
+            started_at=end - timedelta(minutes=45),
+            ended_at=end,
+            location="东风村12号",
+            notes=None,
+            evidence_hash="sha256:" + "ab" * 32,
+            township=sample.township,
+            village=sample.village,
             by=Actor("bench-coordinator", "contractor", sample.contractor_id, str(uuid.uuid4())),
         )
         row_bytes = len(ledger.mapper.to_stored_event(visit.collect_events()[0]).state)
@@ -60,6 +69,35 @@ def prepare(store: Store, world: Any = None) -> Target:
     finally:
         ledger.close()
     return Target(contractor_token, cases, list(contractor.workers), reader_token, row_bytes)
+
+
+def stored_target(store: Store) -> Target:
+    """Who posts into a store that holds a history already (`bench all --url`), read from its read
+    models: the contractor with the most accepted cases, 50 of them, its enrolled workers."""
+    import json
+
+    from eventsourcing.utils import get_topic
+    from sqlalchemy import text
+
+    from ledger.bootstrap import build_ledger
+    from ledger.domain.visits import Visit
+    from projections.store import make_engine
+
+    settings = store.settings()
+    ledger, engine = build_ledger(settings), make_engine(settings.sqlalchemy_url())
+    try:
+        with engine.connect() as conn:
+            (contractor_id,) = conn.execute(text("SELECT contractor_id FROM caseload_cases WHERE status = 'accepted' GROUP BY contractor_id ORDER BY count(*) DESC LIMIT 1")).one()
+            rows = conn.execute(text("SELECT case_id, services FROM caseload_cases WHERE status = 'accepted' AND contractor_id = :c ORDER BY case_id LIMIT 50"), {"c": contractor_id})
+            cases = [{"case_id": r.case_id, "services": json.loads(r.services)} for r in rows]
+            workers = [r.worker_id for r in conn.execute(text("SELECT worker_id FROM caseload_workers WHERE contractor_id = :c AND enrolled ORDER BY worker_id"), {"c": contractor_id})]
+        (stored,) = ledger.recorder.select_notifications(start=None, limit=1, topics=[get_topic(Visit.Delivered)])
+        contractor_token = ledger.issue_token("contractor", contractor_id, "bench-coordinator").token
+        reader_token = ledger.issue_token("finance", "finance-bureau", "bench-finance").token
+    finally:
+        engine.dispose()
+        ledger.close()
+    return Target(contractor_token, [c for c in cases if c["services"]], workers, reader_token, len(stored.state))
 
 
 def visit_requests(target: Target, seed: int = 1):
@@ -204,4 +242,3 @@ def interleaved(store: Store, target: Target, *, connections: tuple[int, ...], r
         for s in (ledger, bare, *workers):
             if s is not None:
                 s.stop()
-

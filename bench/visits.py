@@ -118,7 +118,7 @@ def main() -> None:
         c = httpx.Client(base_url=base, timeout=30)
         c.post("/purchase-ceilings", json={"fiscal_year": 2026, "prior_year_subsidy_total": "100000000.00"}, headers=finance)
         fund = c.post("/funds", json={"name": "bench", "source": "work_funds", "fiscal_year": 2026, "amount": "2000000.00"}, headers=finance).json()["fund_id"]
-        contractor_id = c.post("/contractors", json=contractor_body("bench org", "52330100MJ1234567X"), headers=purchaser).json()["contractor_id"]
+        contractor_id = c.post("/contractors", json=contractor_body("bench org", "52330100MJ1234567M"), headers=purchaser).json()["contractor_id"]
         contractor = token("contractor", contractor_id)
         workers = [c.post(f"/contractors/{contractor_id}/workers", json={"name": f"w{i}"}, headers=contractor).json()["worker_id"] for i in range(10)]
         body = contract_body(contractor_id, fund, volume=100000)

@@ -7,14 +7,43 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from projections.base import Handler, Projection, event_type, fetch_many, fetch_one, insert_many, upsert
-from projections.tables import Tables
 
 # Fields worth reading in a summary, in this order. Never hashes, digests or free-text ids.
 SUMMARY_FIELDS = (
-    "contract_no", "name", "title", "fiscal_year", "source", "amount", "ceiling", "budget", "contractor_type",
-    "category", "previous", "direction", "self_care_level", "township", "village", "services", "channel",
-    "service_code", "started_at", "worker_id", "stage", "total", "grade", "upheld", "result", "tranche_id",
-    "milestone_id", "basis", "withheld", "released", "reason", "until", "role", "subject",
+    "contract_no",
+    "name",
+    "title",
+    "fiscal_year",
+    "source",
+    "amount",
+    "ceiling",
+    "budget",
+    "contractor_type",
+    "category",
+    "previous",
+    "direction",
+    "self_care_level",
+    "township",
+    "village",
+    "services",
+    "channel",
+    "service_code",
+    "started_at",
+    "worker_id",
+    "stage",
+    "total",
+    "grade",
+    "upheld",
+    "result",
+    "tranche_id",
+    "milestone_id",
+    "basis",
+    "withheld",
+    "released",
+    "reason",
+    "until",
+    "role",
+    "subject",
 )
 NEVER = {"national_id_hash", "digest", "fingerprint", "by"}
 CREATIONS = {

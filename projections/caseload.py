@@ -7,13 +7,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
 
-from projections.base import BatchHandler, Handler, Projection, dumps, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert
+from projections.base import BatchHandler, Handler, Projection, commute, dumps, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert
 
 ENDED = {"Case.Declined": "declined", "Case.Withdrawn": "withdrawn", "Case.Closed": "closed"}
 
 
 class Caseload(Projection):
     name = "caseload"
+    # A confirmation sets its own visit's column; a delivery never reads it.
+    commuting = commute(("Visit.Delivered", "Visit.Confirmed"))
 
     def register(self) -> dict[str, Handler]:
         return {
@@ -192,9 +194,7 @@ class Caseload(Projection):
     def _refresh_case(self, conn: Connection, case_id: str) -> None:
         """Visit count, last visit and the next visit due follow the visits that still count."""
         v = self.t.visits
-        count, last = conn.execute(
-            select(func.count(), func.max(v.c.started_at)).where(v.c.case_id == case_id, v.c.counts.is_(True))
-        ).one()
+        count, last = conn.execute(select(func.count(), func.max(v.c.started_at)).where(v.c.case_id == case_id, v.c.counts.is_(True))).one()
         case = fetch_one(conn, self.t.cases, case_id=case_id)
         set_values(conn, self.t.cases, {"case_id": case_id}, **self._case_figures(case, count, last))
 
@@ -204,11 +204,7 @@ class Caseload(Projection):
         wanted = list(dict.fromkeys(case_ids))
         figures = {
             row.case_id: (row.count, row.last)
-            for row in conn.execute(
-                select(v.c.case_id, func.count().label("count"), func.max(v.c.started_at).label("last"))
-                .where(v.c.case_id.in_(wanted), v.c.counts.is_(True))
-                .group_by(v.c.case_id)
-            )
+            for row in conn.execute(select(v.c.case_id, func.count().label("count"), func.max(v.c.started_at).label("last")).where(v.c.case_id.in_(wanted), v.c.counts.is_(True)).group_by(v.c.case_id))
         }
         cases = fetch_many(conn, self.t.cases, ["case_id"], wanted)
         rows = [{"case_id": case_id, **self._case_figures(found(cases, case_id), *figures.get(case_id, (0, None)))} for case_id in wanted]

@@ -97,10 +97,7 @@ class FundUsage(Projection):
         contracts = fetch_many(conn, t.fund_contracts, ["contract_id"], [e.contract_id for e, _ in events])
         lines = fetch_many(conn, t.fund_lines, ["contract_id", "service_code"], [(e.contract_id, e.service_code) for e, _ in events])
         people = fetch_many(conn, t.fund_beneficiaries, ["beneficiary_id"], [e.beneficiary_id for e, _ in events])
-        visits = [
-            self._visit(e, found(contracts, e.contract_id), found(lines, (e.contract_id, e.service_code)), found(people, e.beneficiary_id))
-            for e, _ in events
-        ]
+        visits = [self._visit(e, found(contracts, e.contract_id), found(lines, (e.contract_id, e.service_code)), found(people, e.beneficiary_id)) for e, _ in events]
         insert_many(conn, t.fund_visits, visits, ["visit_id"])
         add_to_many(conn, t.fund_breakdown, ["fund_id", "dimension", "key"], [row for visit in visits for row in self._counts(visit, 1)])
 
@@ -134,10 +131,7 @@ class FundUsage(Projection):
 
     @staticmethod
     def _counts(visit: Any, sign: int) -> list[dict[str, Any]]:
-        return [
-            {"fund_id": visit["fund_id"], "dimension": d, "key": visit[d], "contracted_fen": 0, "delivered_fen": sign * visit["value_fen"], "visits": sign}
-            for d in DIMENSIONS
-        ]
+        return [{"fund_id": visit["fund_id"], "dimension": d, "key": visit[d], "contracted_fen": 0, "delivered_fen": sign * visit["value_fen"], "visits": sign} for d in DIMENSIONS]
 
     def _count(self, conn: Connection, visit: Any, sign: int) -> None:
         for dimension in DIMENSIONS:

@@ -83,7 +83,7 @@ def contractor_workers(
 ) -> tuple[list[dict[str, Any]], str | None] | None:
     """A contractor's workers, with the open cases each has visits in; None if there is no such
     contractor, or it is not the asking contractor."""
-    k, w, cell, wc, rc = t.contractors, t.workers, t.rollup_cells, t.rollup_worker_cases, t.rollup_cases
+    k, w, cell, rw = t.contractors, t.workers, t.rollup_cells, t.rollup_workers
     if (org and org != contractor_id) or conn.execute(select(k.c.contractor_id).where(k.c.contractor_id == contractor_id)).first() is None:
         return None
     stmt = select(w).where(w.c.contractor_id == contractor_id)
@@ -95,24 +95,11 @@ def contractor_workers(
     counted = {
         r.worker_id: r
         for r in conn.execute(
-            select(cell.c.worker_id, func.sum(cell.c.visits).label("visits"), func.max(cell.c.last_visit_at).label("last_visit_at"))
-            .where(cell.c.worker_id.in_(page_ids))
-            .group_by(cell.c.worker_id)
+            select(cell.c.worker_id, func.sum(cell.c.visits).label("visits"), func.max(cell.c.last_visit_at).label("last_visit_at")).where(cell.c.worker_id.in_(page_ids)).group_by(cell.c.worker_id)
         )
     }
-    open_cases = dict(
-        conn.execute(
-            select(wc.c.worker_id, func.count())
-            .join(rc, rc.c.case_id == wc.c.case_id)
-            .where(wc.c.worker_id.in_(page_ids), wc.c.visits > 0, rc.c.accepted.is_(True))
-            .group_by(wc.c.worker_id)
-        ).all()
-    )
-    figures = {
-        worker_id: {"visits": int(got.visits), "open_cases": open_cases.get(worker_id, 0), "last_visit_at": got.last_visit_at}
-        for worker_id, got in counted.items()
-        if got.visits
-    }
+    open_cases = dict(conn.execute(select(rw.c.worker_id, rw.c.open_cases).where(rw.c.worker_id.in_(page_ids))).all())
+    figures = {worker_id: {"visits": int(got.visits), "open_cases": open_cases.get(worker_id, 0), "last_visit_at": got.last_visit_at} for worker_id, got in counted.items() if got.visits}
     for r in rows:
         got = figures.get(r["worker_id"])
         r.update(
@@ -123,3 +110,13 @@ def contractor_workers(
             last_visit_at=_utc(got["last_visit_at"]) if got else None,
         )
     return rows, next_cursor
+
+
+def token_issues(conn: Connection, *, descending: bool = True, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+    """The issue of every API token, newest first by default: the audit trail keeps each token's
+    first event (with who issued it and when), so it is the index a token list pages over. The
+    token's role, holder and revocation come from its aggregate (Ledger.describe_tokens)."""
+    a = t.audit_events
+    stmt = select(a.c.position, a.c.aggregate_id, a.c.recorded_at, a.c.actor_id).where(a.c.aggregate_type == "ApiToken", a.c.aggregate_version == 1)
+    rows, next_cursor = page(conn, stmt, a.c.position, a.c.position, descending=descending, cursor=cursor, limit=limit)
+    return [{"token_id": r["aggregate_id"], "issued_at": _utc(r["recorded_at"]), "issued_by": r["actor_id"], "issued_position": r["position"]} for r in rows], next_cursor

@@ -167,7 +167,23 @@ def _share(done: int, of: int) -> str:
     return str((Decimal(done) / Decimal(of)).quantize(Decimal("0.0001"))) if of else "0"
 
 
-def contracts(conn: Connection, *, org: str | None, contractor_id: str | None = None, fund_id: str | None = None, status: str | None = None, sort: str = "signed_at", descending: bool = False, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+def _percent(done: int, of: int) -> str:
+    """The same share as a percentage with 2 places, as people read it: 1503 of 1000 is "150.30"."""
+    return str((Decimal(done) * 100 / Decimal(of)).quantize(Decimal("0.01"))) if of else "0.00"
+
+
+def contracts(
+    conn: Connection,
+    *,
+    org: str | None,
+    contractor_id: str | None = None,
+    fund_id: str | None = None,
+    status: str | None = None,
+    sort: str = "signed_at",
+    descending: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None]:
     k, ln = t.contracts, t.lines
     # Page the contracts first (through the sort column's index), then sum the lines of that page
     # only: summing every contract's lines before paging grew with the number of contracts.
@@ -189,7 +205,7 @@ def contracts(conn: Connection, *, org: str | None, contractor_id: str | None = 
     for r in rows:
         item = _contract_row(r)
         contracted, delivered = int(totals[r["contract_id"]].contracted or 0), int(totals[r["contract_id"]].delivered or 0)
-        item.update(contracted=contracted, delivered=delivered, share_done=_share(delivered, contracted))
+        item.update(contracted=contracted, delivered=delivered, share_done=_share(delivered, contracted), percent_done=_percent(delivered, contracted))
         out.append(item)
     return out, next_cursor
 
@@ -212,6 +228,7 @@ def contract(conn: Connection, contract_id: str, *, org: str | None) -> dict[str
             "voided": line["voided"],
             "failed_spot_checks": line["failed_checks"],
             "share_done": _share(line["delivered"], line["quantity"]),
+            "percent_done": _percent(line["delivered"], line["quantity"]),
         }
         for line in conn.execute(select(t.lines).where(t.lines.c.contract_id == contract_id).order_by(t.lines.c.service_code)).mappings()
     ]
@@ -317,9 +334,7 @@ def fund(conn: Connection, fund_id: str) -> dict[str, Any] | None:
     item = _fund_row(r)
     breakdown: dict[str, list[dict[str, Any]]] = {"township": [], "service_class": [], "category": []}
     for row in conn.execute(select(b).where(b.c.fund_id == fund_id).order_by(b.c.dimension, b.c.key)).mappings():
-        breakdown[row["dimension"]].append(
-            {"key": row["key"], "contracted": yuan(row["contracted_fen"]), "delivered_value": yuan(row["delivered_fen"]), "visits": row["visits"]}
-        )
+        breakdown[row["dimension"]].append({"key": row["key"], "contracted": yuan(row["contracted_fen"]), "delivered_value": yuan(row["delivered_fen"]), "visits": row["visits"]})
     item["breakdown"] = breakdown
     return item
 

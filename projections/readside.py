@@ -17,7 +17,7 @@ import structlog
 from sqlalchemy import Engine, text
 
 from ledger.background import WorkerLoop
-from projections.runner import ProjectionRunner, Progress
+from projections.runner import Progress, ProjectionRunner
 from projections.stalls import ProjectionStalled, Stall, error_message, error_name
 from projections.store import migrate
 
@@ -36,10 +36,12 @@ class ReadSide:
         on_error: Callable[[Exception], None] | None = None,
         retry_seconds: float = 1.0,
         max_retry_seconds: float = 30.0,
+        names: Sequence[str] | None = None,
     ) -> None:
         self.ledger = ledger
         self.engine = engine
-        self.runner = ProjectionRunner(ledger, engine, retry_seconds=retry_seconds, max_retry_seconds=max_retry_seconds, on_stall=self._stalled)
+        # `names`: only these projections (a worker of a deployment that splits them over processes).
+        self.runner = ProjectionRunner(ledger, engine, names=names, retry_seconds=retry_seconds, max_retry_seconds=max_retry_seconds, on_stall=self._stalled)
         self.interval = interval
         self.on_error = on_error
         self.loop = WorkerLoop(
@@ -94,17 +96,23 @@ class ReadSide:
     def wait_for(self, min_position: int, names: Sequence[str], timeout: float) -> bool:
         """Waits until every named projection has passed min_position, up to timeout seconds;
         a projection stalled before it raises ProjectionStalled at once, as it will not get there soon."""
+        return not self.behind(min_position, names, timeout)
+
+    def behind(self, min_position: int, names: Sequence[str], timeout: float) -> dict[str, int]:
+        """The named projections still short of min_position after waiting up to timeout
+        seconds, with their positions; empty once all have passed it."""
         deadline = time.monotonic() + timeout
         while True:
             progress = self.runner.progress()
-            if all(progress[n].position >= min_position for n in names):
-                return True
-            for name in names:
+            short = {n: progress[n].position for n in names if progress[n].position < min_position}
+            if not short:
+                return {}
+            for name in short:
                 stall = progress[name].stall
                 if stall is not None and stall.position <= min_position:
                     raise ProjectionStalled(name, stall)
             if time.monotonic() >= deadline:
-                return False
+                return short
             self.wake()
             time.sleep(0.02)
 
@@ -143,6 +151,10 @@ class ReadSide:
                 reasons.append(f"{p['name']} lags {p['lag_seconds']} s behind the log (allowed: {max_lag_seconds} s)")
         summary = [{"name": p["name"], "state": p["state"], "position": p["position"], "lag_seconds": p["lag_seconds"]} for p in status["projections"]]
         return not reasons, {"head": status["head"], "reasons": reasons, "projections": summary}
+
+    def oldest_unapplied_time(self, position: int) -> datetime | None:
+        """The time of the first event after a projection's position: how old its lag is (/metrics)."""
+        return self._event_time_after(position)
 
     def _event_time_after(self, position: int) -> datetime | None:
         """The time of the first event after a position."""

@@ -4,7 +4,9 @@ what the log holds (issue 8).
 - rollup_cells: per (contractor, worker, township, village), the visits that still count and the
   last of them. Any caseload grouping or filter is a sum or a max over these few rows.
 - rollup_open_cases: per (contractor, township, village, self-care level), the open (accepted) cases.
-- rollup_worker_cases: per (worker, case), the visits that still count: a worker's open cases.
+- rollup_worker_cases: per (worker, case), the visits that still count.
+- rollup_workers: per worker, the open cases it has visits in that still count, moved when a
+  (worker, case) count leaves or reaches zero on an open case, and when a case opens or ends.
 - rollup_visits and rollup_cases keep each visit's and case's bucket, so a void, dispute, failed
   spot check or a case's end takes its count back from the bucket it was added to.
 
@@ -19,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, case, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.base import Handler, Projection
@@ -101,7 +103,7 @@ class Rollups(Projection):
 
     def owned_tables(self) -> list[Table]:
         t = self.t
-        return [t.rollup_visits, t.rollup_cases, t.rollup_cells, t.rollup_open_cases, t.rollup_worker_cases]
+        return [t.rollup_visits, t.rollup_cases, t.rollup_cells, t.rollup_open_cases, t.rollup_worker_cases, t.rollup_workers]
 
     # --- cases ----------------------------------------------------------------------------
     def cases_referred(self, conn: Connection, run: list[tuple[Any, int]]) -> None:
@@ -143,6 +145,12 @@ class Rollups(Projection):
         for r in changed.values():
             deltas[tuple(getattr(r, k) for k in OPEN)]["open"] += 1 if accepted else -1
         add_many(conn, self.t.rollup_open_cases, OPEN, dict(deltas))
+        # Each worker with visits that count in a case that opened or ended gains or loses it.
+        wc = self.t.rollup_worker_cases
+        workers: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: {"open_cases": 0})
+        for r in conn.execute(select(wc.c.worker_id).where(wc.c.case_id.in_(list(changed)), wc.c.visits > 0)):
+            workers[(r.worker_id,)]["open_cases"] += 1 if accepted else -1
+        add_many(conn, self.t.rollup_workers, ("worker_id",), dict(workers))
 
     # --- visits ---------------------------------------------------------------------------
     def visits_delivered(self, conn: Connection, run: list[tuple[Any, int]]) -> None:
@@ -169,7 +177,7 @@ class Rollups(Projection):
             cell["last_visit_at"] = max(cell["last_visit_at"], v["started_at"])
             worker_cases[(v["worker_id"], v["case_id"])]["visits"] += 1
         self._add_to_cells(conn, cells)
-        add_many(conn, self.t.rollup_worker_cases, ("worker_id", "case_id"), dict(worker_cases))
+        self._add_worker_visits(conn, dict(worker_cases))
 
     def _add_to_cells(self, conn: Connection, cells: dict[tuple[Any, ...], dict[str, Any]]) -> None:
         """Adds visits to each cell and moves its last visit later if a new one is."""
@@ -205,19 +213,33 @@ class Rollups(Projection):
             cells[tuple(getattr(r, k) for k in CELL)]["visits"] -= 1
             worker_cases[(r.worker_id, r.case_id)]["visits"] -= 1
         add_many(conn, self.t.rollup_cells, CELL, dict(cells))
-        add_many(conn, self.t.rollup_worker_cases, ("worker_id", "case_id"), dict(worker_cases))
+        self._add_worker_visits(conn, dict(worker_cases))
         self._find_last_visits(conn, list(cells))
+
+    def _add_worker_visits(self, conn: Connection, deltas: dict[tuple[Any, ...], dict[str, int]]) -> None:
+        """Adds to the (worker, case) visit counts; a count that reaches or leaves zero on an open
+        case moves that worker's open cases."""
+        if not deltas:
+            return
+        wc, c = self.t.rollup_worker_cases, self.t.rollup_cases
+        stored = {(r.worker_id, r.case_id): r.visits for r in conn.execute(select(wc).where(tuple_(wc.c.worker_id, wc.c.case_id).in_(list(deltas))))}
+        case_ids = {case_id for _, case_id in deltas}
+        open_cases = {r.case_id for r in conn.execute(select(c.c.case_id).where(c.c.case_id.in_(case_ids), c.c.accepted.is_(True)))}
+        workers: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: {"open_cases": 0})
+        for (worker_id, case_id), delta in deltas.items():
+            before = stored.get((worker_id, case_id), 0)
+            after = before + delta["visits"]
+            if case_id in open_cases and (before > 0) != (after > 0):
+                workers[(worker_id,)]["open_cases"] += 1 if after > 0 else -1
+        add_many(conn, wc, ("worker_id", "case_id"), deltas)
+        add_many(conn, self.t.rollup_workers, ("worker_id",), dict(workers))
 
     def _find_last_visits(self, conn: Connection, keys: list[tuple[Any, ...]]) -> None:
         """A cell's last visit, again, from the visits that still count (through the worker's index)."""
         cell, v = self.t.rollup_cells, self.t.rollup_visits
 
         def build() -> Any:
-            last = (
-                select(func.max(v.c.started_at))
-                .where(and_(*[v.c[k] == cell.c[k] for k in CELL]), v.c.counts.is_(True))
-                .scalar_subquery()
-            )
+            last = select(func.max(v.c.started_at)).where(and_(*[v.c[k] == cell.c[k] for k in CELL]), v.c.counts.is_(True)).scalar_subquery()
             return update(cell).where(*[cell.c[k] == bindparam(f"w_{k}") for k in CELL]).values(last_visit_at=last)
 
         conn.execute(_cached(("last", cell), build), [{f"w_{k}": value for k, value in zip(CELL, key)} for key in keys])

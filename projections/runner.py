@@ -75,7 +75,7 @@ class Progress:
     stall: Stall | None = None
 
     @classmethod
-    def of(cls, row: Any) -> "Progress":
+    def of(cls, row: Any) -> Progress:
         return cls(row.position, utc(row.event_time), row.attempts, Stall.of(row))
 
 
@@ -196,9 +196,7 @@ class ProjectionRunner:
         with self.engine.begin() as conn:
             last = self._event(batch, end - 1)
             claim = conn.execute(
-                update(p)
-                .where(p.c.name == projection.name, p.c.position == old)
-                .values(position=batch.notifications[end - 1].id, event_time=last.timestamp, updated_at=_now(), **NO_STALL)
+                update(p).where(p.c.name == projection.name, p.c.position == old).values(position=batch.notifications[end - 1].id, event_time=last.timestamp, updated_at=_now(), **NO_STALL)
             )
             if claim.rowcount != 1:
                 raise ClaimLost(projection.name)
@@ -243,11 +241,7 @@ class ProjectionRunner:
             retry_at=now + timedelta(seconds=backoff_seconds(attempts, self.retry_seconds, self.max_retry_seconds)),
         )
         with self.engine.begin() as conn:
-            recorded = conn.execute(
-                update(p)
-                .where(p.c.name == projection.name, p.c.position == state.position, p.c.attempts == state.attempts)
-                .values(**stall.columns(), updated_at=now)
-            )
+            recorded = conn.execute(update(p).where(p.c.name == projection.name, p.c.position == state.position, p.c.attempts == state.attempts).values(**stall.columns(), updated_at=now))
         if recorded.rowcount == 1:  # else a racing runner recorded this attempt or moved on
             self.on_stall(projection.name, stall)
 

@@ -36,7 +36,7 @@ class Stall:
         return {column: getattr(self, name) for name, column in COLUMNS.items()}
 
     @classmethod
-    def of(cls, row: Any) -> "Stall | None":
+    def of(cls, row: Any) -> Stall | None:
         if row.stalled_position is None:
             return None
         values = {name: getattr(row, column) for name, column in COLUMNS.items()}

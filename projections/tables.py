@@ -47,6 +47,8 @@ class Tables:
     fund_breakdown: Table
     flags: Table
     flag_visits: Table
+    flag_workers: Table
+    flag_hashes: Table
     flag_beneficiaries: Table
     flag_lines: Table
     flag_contracts: Table
@@ -66,6 +68,7 @@ class Tables:
     rollup_cells: Table
     rollup_open_cases: Table
     rollup_worker_cases: Table
+    rollup_workers: Table
 
 
 def define(metadata: MetaData, suffix: str = "") -> Tables:
@@ -361,6 +364,7 @@ def _flag_tables(t: Any, ix: Any) -> dict[str, Table]:
             Column("updated_position", BigInteger, nullable=False),
             Column("detail", Text, nullable=False),
             Column("evidence", Text, nullable=False),
+            ix("flags", "raised_position", "flag_id"),  # the unfiltered list, in the order raised
             ix("flags", "kind", "raised_position"),
             ix("flags", "contractor_id", "raised_position"),
         ),
@@ -411,6 +415,20 @@ def _flag_tables(t: Any, ix: Any) -> dict[str, Table]:
             Column("worker_id", ID, primary_key=True),
             Column("day", Date, primary_key=True),
             Column("visits", Integer, nullable=False, default=0),
+            Column("proofs", Text, nullable=False, default="[]"),  # the day's first visits a flag names
+        ),
+        # A worker's longest visit bounds the search for visits overlapping a new one to those
+        # that started at most that long before it: the lookup reads a window, not the history.
+        flag_workers=t(
+            "flag_workers",
+            Column("worker_id", ID, primary_key=True),
+            Column("longest_seconds", BigInteger, nullable=False),
+        ),
+        flag_hashes=t(
+            "flag_hashes",
+            Column("evidence_hash", sized(limits.EVIDENCE_HASH), primary_key=True),
+            Column("carriers", Integer, nullable=False),  # visits stored with this hash, voided or not
+            Column("proofs", Text, nullable=False),  # the first of them a flag names
         ),
     )
 
@@ -578,6 +596,14 @@ def _rollups(t: Callable[..., Table], ix: Callable[..., Index]) -> dict[str, Tab
             Column("worker_id", ID, primary_key=True),
             Column("case_id", ID, primary_key=True),
             Column("visits", Integer, nullable=False, default=0),
+            ix("rollup_worker_cases", "case_id"),  # a case that opens or ends finds its workers
+        ),
+        # Per worker, the open cases it has visits in that still count: a list of workers reads
+        # one row each, not every case each worker ever visited.
+        rollup_workers=t(
+            "rollup_workers",
+            Column("worker_id", ID, primary_key=True),
+            Column("open_cases", Integer, nullable=False, default=0),
         ),
     )
 

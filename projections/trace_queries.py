@@ -153,9 +153,7 @@ def beneficiary(conn: Connection, *, beneficiary_id: str, org: str | None, curso
     v, c = t.trace_visits, t.trace_contracts
     scope = [v.c.beneficiary_id == beneficiary_id] + ([v.c.contractor_id == org] if org is not None else [])
     attributed = case((v.c.counts, v.c.unit_price_fen), else_=0)
-    visits, counting, fen_total = conn.execute(
-        select(func.count(), func.coalesce(func.sum(case((v.c.counts, 1), else_=0)), 0), func.coalesce(func.sum(attributed), 0)).where(*scope)
-    ).one()
+    visits, counting, fen_total = conn.execute(select(func.count(), func.coalesce(func.sum(case((v.c.counts, 1), else_=0)), 0), func.coalesce(func.sum(attributed), 0)).where(*scope)).one()
     if org is not None and not visits:
         return None
     stmt = select(v.c.visit_id, *VISIT_COLUMNS, c.c.contract_no).join(c, c.c.contract_id == v.c.contract_id).where(*scope)

@@ -30,10 +30,6 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import IntegrityError, RecordConflictError, StoredEvent
-from eventsourcing.utils import strtobool
-from psycopg.sql import SQL, Identifier
-
-from stores.group_commit import GroupCommit, Item
 from eventsourcing.postgres import (
     ConnectionPool,
     PostgresAggregateRecorder,
@@ -42,6 +38,10 @@ from eventsourcing.postgres import (
     PostgresProcessRecorder,
     PostgresTrackingRecorder,
 )
+from eventsourcing.utils import strtobool
+from psycopg.sql import SQL, Identifier
+
+from stores.group_commit import GroupCommit, Item
 
 
 def _once(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -162,10 +162,9 @@ class OneAttemptApplicationRecorder(PostgresApplicationRecorder):
         return self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
 
     def _batch_check_statement(self) -> Any:
-        return SQL(
-            "SELECT DISTINCT r.n FROM unnest(%s::uuid[], %s::bigint[], %s::int[]) AS r(id, v, n)"
-            " JOIN {schema}.{table} e ON e.originator_id = r.id AND e.originator_version > r.v"
-        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        return SQL("SELECT DISTINCT r.n FROM unnest(%s::uuid[], %s::bigint[], %s::int[]) AS r(id, v, n) JOIN {schema}.{table} e ON e.originator_id = r.id AND e.originator_version > r.v").format(
+            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
+        )
 
     def _batch_insert_statement(self) -> Any:
         return SQL(
@@ -179,23 +178,20 @@ class OneAttemptApplicationRecorder(PostgresApplicationRecorder):
         )
 
     def _batch_delete_statement(self) -> Any:
-        return SQL("DELETE FROM {schema}.{table} WHERE notification_id = ANY(%s)").format(
-            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
-        )
+        return SQL("DELETE FROM {schema}.{table} WHERE notification_id = ANY(%s)").format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
 
     def _read_set_statement(self) -> Any:
         if not hasattr(self, "_read_set_sql"):
-            self._read_set_sql = SQL(
-                "SELECT 1 FROM {schema}.{table} e JOIN unnest(%s::uuid[], %s::bigint[]) AS r(id, v)"
-                " ON e.originator_id = r.id AND e.originator_version > r.v LIMIT 1"
-            ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+            self._read_set_sql = SQL("SELECT 1 FROM {schema}.{table} e JOIN unnest(%s::uuid[], %s::bigint[]) AS r(id, v) ON e.originator_id = r.id AND e.originator_version > r.v LIMIT 1").format(
+                schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
+            )
         return self._read_set_sql
 
     def select_changed_ids(self, after: int, limit: int) -> list[tuple[int, UUID]]:
         """(position, aggregate id) of the events after a position, in log order."""
-        statement = SQL(
-            "SELECT notification_id, originator_id FROM {schema}.{table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        statement = SQL("SELECT notification_id, originator_id FROM {schema}.{table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s").format(
+            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
+        )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, (after, limit), prepare=True)
             return [(row["notification_id"], row["originator_id"]) for row in curs.fetchall()]

@@ -62,7 +62,10 @@ def store_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(store_url: str) -> Settings:
-    return Settings(environment="test", database_url=store_url, id_hash_key="test-id-hash-key", follow_interval_seconds=0.2)
+    # A read waits for its min_position up to read_wait_seconds and answers as soon as the models get
+    # there: generous here so that a loaded CI machine slows a test down rather than failing it.
+    # A test of the 503 itself sets its own short wait.
+    return Settings(environment="test", database_url=store_url, id_hash_key="test-id-hash-key", follow_interval_seconds=0.2, read_wait_seconds=60)
 
 
 @pytest.fixture

@@ -12,12 +12,7 @@ def narrow_column(engine: Engine, table: str, column: str, width: int) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE varchar({width})"))
         else:
-            conn.execute(
-                text(
-                    f"CREATE TRIGGER narrow_{table}_{column} BEFORE INSERT ON {table} "
-                    f"WHEN length(NEW.{column}) > {width} BEGIN SELECT RAISE(ABORT, 'value too long for {column}'); END"
-                )
-            )
+            conn.execute(text(f"CREATE TRIGGER narrow_{table}_{column} BEFORE INSERT ON {table} WHEN length(NEW.{column}) > {width} BEGIN SELECT RAISE(ABORT, 'value too long for {column}'); END"))
 
 
 def widen_column(engine: Engine, table: str, column: str, width: int) -> None:

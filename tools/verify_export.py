@@ -94,7 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with open(args.checkpoint, encoding="utf-8") as f:
             cp = json.load(f)
-        cp = {"position": int(cp["position"]), "event_count": int(cp["event_count"]), "head_hash": str(cp["head_hash"]).lower(), "time": str(cp["time"]), "signature": str(cp["signature"]), "public_key": str(cp["public_key"])}
+        cp = {
+            "position": int(cp["position"]),
+            "event_count": int(cp["event_count"]),
+            "head_hash": str(cp["head_hash"]).lower(),
+            "time": str(cp["time"]),
+            "signature": str(cp["signature"]),
+            "public_key": str(cp["public_key"]),
+        }
     except (OSError, ValueError, KeyError, TypeError) as e:
         print(f"error: cannot read the checkpoint: {e!r}", file=sys.stderr)
         return 2

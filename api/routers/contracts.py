@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from api.deps import CurrentActor, Idempotency, LedgerDep
@@ -11,7 +13,7 @@ from api.schemas.contracts import Accept, ReduceTranche, SignContract, Terminate
 from api.schemas.records import ContractRecord
 
 router = APIRouter(prefix="/contracts", tags=["contracts"], responses=ERRORS)
-C201 = {"status_code": 201, "response_model": Created}
+C201: dict[str, Any] = {"status_code": 201, "response_model": Created}
 
 
 @router.post("", summary="Sign a contract against a fund (commits its budget)", **C201)

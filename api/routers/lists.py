@@ -78,7 +78,13 @@ def cases(
     return _paged(*_query(read_side, lists.cases, org=_org(by), filters=filters, descending=order == "desc", cursor=cursor, limit=limit))
 
 
-@router.get("/read/contractors/{contractor_id}/workers", tags=["read models"], responses=READ_ERRORS, summary="A contractor's workers: enrolled or removed, qualification, open cases", response_model=Page[WorkerRow])
+@router.get(
+    "/read/contractors/{contractor_id}/workers",
+    tags=["read models"],
+    responses=READ_ERRORS,
+    summary="A contractor's workers: enrolled or removed, qualification, open cases",
+    response_model=Page[WorkerRow],
+)
 def workers(
     request: Request,
     contractor_id: IdInPath,

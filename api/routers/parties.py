@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from api.deps import CurrentActor, Idempotency, LedgerDep
@@ -23,7 +25,7 @@ from api.schemas.parties import (
 from api.schemas.records import BeneficiaryRecord, ContractorRecord, FundRecord
 
 router = APIRouter(responses=ERRORS)
-C201 = {"status_code": 201, "response_model": Created}
+C201: dict[str, Any] = {"status_code": 201, "response_model": Created}
 
 
 @router.post("/purchase-ceilings", tags=["funds"], summary="Declare a year's purchase ceiling (3% of last year's subsidies)", **C201)
@@ -83,11 +85,7 @@ def get_contractor(contractor_id: str, by: CurrentActor, ledger: LedgerDep):
 
 @router.post("/beneficiaries", tags=["beneficiaries"], summary="Register a beneficiary on the roster (新增)", **C201)
 def register_beneficiary(body: RegisterBeneficiary, by: CurrentActor, ledger: LedgerDep, idem: Idempotency):
-    return created(
-        ledger.register_beneficiary(
-            by, body.national_id, body.name, body.household_id, body.category, body.township, body.village, body.self_care_level, request=idem
-        )
-    )
+    return created(ledger.register_beneficiary(by, body.national_id, body.name, body.household_id, body.category, body.township, body.village, body.self_care_level, request=idem))
 
 
 @router.post("/beneficiaries/lookup", tags=["beneficiaries"], summary="Find a beneficiary by national ID (sent in the body, never in a URL)")

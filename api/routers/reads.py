@@ -83,8 +83,9 @@ def _fresh(request: Request, read_side: ReadSide, min_position: int | None, *nam
     if min_position > head:
         raise PositionBeyondHead(f"min_position {min_position} is past the head of the log ({head})")
     timeout = request.app.state.settings.read_wait_seconds
-    if not read_side.wait_for(min_position, names, timeout):
-        raise ReadModelsBehind(f"the read models have not reached position {min_position} within {timeout} s")
+    if short := read_side.behind(min_position, names, timeout):
+        at = ", ".join(f"{name} at {position}" for name, position in short.items())
+        raise ReadModelsBehind(f"the read models have not reached position {min_position} within {timeout} s ({at})")
 
 
 def _period(start: datetime | None, end: datetime | None) -> None:
@@ -223,7 +224,10 @@ def audit(
     event_type: Annotated[str | None, text_query("e.g. Contract.TrancheReleased")] = None,
     correlation_id: Filter = None,
     contract_id: Annotated[str | None, text_query("The contract the event belongs to, e.g. every event of its visits")] = None,
-    include: Annotated[Literal["business", "all"], Query(description="`business` leaves out the ledger's bookkeeping (volume tallies, idempotency records, API tokens) unless an aggregate or type is named; `all` keeps everything")] = "business",
+    include: Annotated[
+        Literal["business", "all"],
+        Query(description="`business` leaves out the ledger's bookkeeping (volume tallies, idempotency records, API tokens) unless an aggregate or type is named; `all` keeps everything"),
+    ] = "business",
     exclude_event_type: Annotated[list[FilterValue] | None, values_query("Event types to leave out, e.g. Visit.Confirmed")] = None,
     exclude_aggregate_type: Annotated[list[FilterValue] | None, values_query("Aggregate types to leave out, e.g. Evaluation")] = None,
     since: Annotated[Time | None, time_query("Events recorded at or after this time")] = None,

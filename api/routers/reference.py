@@ -19,12 +19,7 @@ SINGULAR = {"funds": "fund", "contractors": "contractor", "beneficiaries": "bene
 
 @router.get("/catalogue/services", tags=["catalogue"], summary="Service items with zh-CN and English labels", response_model=list[ServiceItem])
 def services():
-    return found(
-        [
-            {"code": i.code, "number": i.number, "class": i.service_class.value, "kind": i.kind.value, "zh": i.zh, "en": i.en}
-            for i in SERVICES.values()
-        ]
-    )
+    return found([{"code": i.code, "number": i.number, "class": i.service_class.value, "kind": i.kind.value, "zh": i.zh, "en": i.en} for i in SERVICES.values()])
 
 
 @router.get(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from api.deps import CurrentActor, Idempotency, LedgerDep, Milestones
@@ -23,7 +25,7 @@ from api.schemas.services import (
 )
 
 router = APIRouter(responses=ERRORS)
-C201 = {"status_code": 201, "response_model": Created}
+C201: dict[str, Any] = {"status_code": 201, "response_model": Created}
 
 
 @router.post("/cases", tags=["cases"], summary="Refer a beneficiary to a contract (转介)", **C201)

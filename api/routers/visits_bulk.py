@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, LedgerDep, Milestones
-from api.errors import error_body
 from api.schemas.bulk import BatchResult, BatchVisit, VisitBatch, check_items
 from api.schemas.common import ERRORS
 from ledger.bulk_visits import REFUSED, ItemResult, VisitDraft
@@ -86,11 +85,16 @@ async def csv_body(request: Request) -> bytes:
 )
 def record_batch_csv(raw: Annotated[bytes, Depends(csv_body)], by: CurrentActor, ledger: LedgerDep, milestones: Milestones) -> JSONResponse:
     by.require(Role.CONTRACTOR)
-    items, rows = _read_csv(raw)
+    items, rows = read_csv(raw)
     return _record(ledger, milestones, by, items, rows=rows, source="csv")
 
 
 def _record(ledger: LedgerDep, milestones: Milestones, by: Actor, items: list[Any], rows: list[int] | None, source: str) -> JSONResponse:
+    return JSONResponse(record_items(ledger, milestones, by, items, rows, source))
+
+
+def record_items(ledger: Any, milestones: Any, by: Actor, items: list[Any], rows: list[int] | None, source: str) -> dict[str, Any]:
+    """Records the readable items and answers each one (the console's CSV upload uses it too)."""
     readable = [n for n, item in enumerate(items) if not isinstance(item, RowRefused)]
     checked: list[Any] = list(items)
     for n, item in zip(readable, check_items([items[n] for n in readable]), strict=True):
@@ -115,8 +119,7 @@ def _record(ledger: LedgerDep, milestones: Milestones, by: Actor, items: list[An
     # Counts only: never the ids, which could lead to a person.
     log.info("visit_batch", source=source, items=len(results), recorded=counts["recorded"], already_recorded=counts["already_recorded"], refused=counts[REFUSED], refusals=dict(refusals))
     position = max((r["position"] for r in results if "position" in r), default=None) or ledger.head()
-    body = {"results": results, "recorded": counts["recorded"], "already_recorded": counts["already_recorded"], "refused": counts[REFUSED], "position": position}
-    return JSONResponse(body)
+    return {"results": results, "recorded": counts["recorded"], "already_recorded": counts["already_recorded"], "refused": counts[REFUSED], "position": position}
 
 
 def _draft(item: BatchVisit) -> VisitDraft:
@@ -149,7 +152,7 @@ def _client_id(item: Any) -> str | None:
         return None
 
 
-def _read_csv(raw: bytes) -> tuple[list[Any], list[int]]:
+def read_csv(raw: bytes) -> tuple[list[Any], list[int]]:
     """The rows as items (dicts of the cells given, or a refusal of a row that cannot be read)
     and their row numbers in the file."""
     try:
@@ -166,7 +169,9 @@ def _read_csv(raw: bytes) -> tuple[list[Any], list[int]]:
     unknown = [name for name in header if name not in COLUMNS]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if unknown or missing or len(set(header)) != len(header):
-        raise InvalidCsv(f"the header must name each of {', '.join(REQUIRED_COLUMNS)} once, optionally {', '.join(c for c in COLUMNS if c not in REQUIRED_COLUMNS)}; unknown: {unknown[:5]}, missing: {missing}")
+        raise InvalidCsv(
+            f"the header must name each of {', '.join(REQUIRED_COLUMNS)} once, optionally {', '.join(c for c in COLUMNS if c not in REQUIRED_COLUMNS)}; unknown: {unknown[:5]}, missing: {missing}"
+        )
     items: list[Any] = []
     rows: list[int] = []
     row = 1

@@ -33,10 +33,7 @@ class VisitBatch(Command):
     # (200, its result says why), so the document must not promise a 422 for it.
     visits: list[dict[str, Any]] = members(
         limits.VISITS_PER_BATCH,
-        description=(
-            f"1 to {limits.VISITS_PER_BATCH.max_items} visits, each a POST /visits body (RecordVisit) plus client_id: "
-            f"{ITEM_FIELDS}. Each is checked and answered alone."
-        ),
+        description=(f"1 to {limits.VISITS_PER_BATCH.max_items} visits, each a POST /visits body (RecordVisit) plus client_id: {ITEM_FIELDS}. Each is checked and answered alone."),
         examples=[[EXAMPLE_ITEM]],
     )
 

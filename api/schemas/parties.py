@@ -23,9 +23,7 @@ class DeclareCeiling(Command):
 
 
 class AppropriateFund(Command):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"name": "2026 社会救助工作经费", "source": "work_funds", "fiscal_year": 2026, "amount": "1500000.00"}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "2026 社会救助工作经费", "source": "work_funds", "fiscal_year": 2026, "amount": "1500000.00"}]})
     name: text(limits.FUND_NAME)  # type: ignore[valid-type]
     source: FundSource = Field(description=describe(FundSource))
     fiscal_year: whole(limits.FISCAL_YEAR)  # type: ignore[valid-type]
@@ -39,7 +37,7 @@ class RegisterContractor(Command):
                 {
                     "name": "阳光社工服务中心",
                     "contractor_type": "social_organisation",
-                    "credit_code": "52330100MJ1234567X",
+                    "credit_code": "52330100MJ1234567M",
                     "attestations": list(REQUIRED_ATTESTATIONS),
                 }
             ]
@@ -67,7 +65,7 @@ class RegisterBeneficiary(Command):
         json_schema_extra={
             "examples": [
                 {
-                    "national_id": "330102195001011234",
+                    "national_id": "330102195001011236",
                     "name": "王五",
                     "household_id": "HH-0001",
                     "category": "dibao",
@@ -108,4 +106,3 @@ class ReassessSelfCare(Command):
 class Deregister(Command):
     reason: DeregistrationReason = Field(description=describe(DeregistrationReason))
     note: Note
-

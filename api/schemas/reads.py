@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Yuan = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", description="Yuan with 2 decimal places, as a string", examples=["1200.00"])]
 Share = Annotated[str, Field(pattern=r"^\d+(\.\d+)?$", description="A share as a decimal string, e.g. 0.2500")]
+ShareDone = Annotated[str, Field(pattern=r"^\d+(\.\d+)?$", description="Delivered over contracted units as a ratio, e.g. 1.5030; percent_done says the same as people read it")]
+Percent = Annotated[str, Field(pattern=r"^\d+\.\d{2}$", description="Delivered over contracted units as a percentage with 2 places, e.g. 150.30 (%)", examples=["150.30"])]
 Item = TypeVar("Item")
 
 
@@ -64,7 +66,8 @@ class ContractMoney(Answer):
 class ContractSummary(ContractMoney):
     contracted: int = Field(description="Units contracted over all service lines")
     delivered: int
-    share_done: Share
+    share_done: ShareDone
+    percent_done: Percent
 
 
 class ContractLine(Answer):
@@ -77,7 +80,8 @@ class ContractLine(Answer):
     disputed: int
     voided: int
     failed_spot_checks: int
-    share_done: Share
+    share_done: ShareDone
+    percent_done: Percent
 
 
 class ContractMilestone(Answer):
@@ -172,7 +176,9 @@ class AuditEntry(Answer):
     aggregate_version: int
     event_type: str
     summary: str
-    contract_id: str | None = Field(description="The contract the event belongs to: a contract's own, or the one its visit, case, evaluation or tally was opened under, or the one a fund's event names")
+    contract_id: str | None = Field(
+        description="The contract the event belongs to: a contract's own, or the one its visit, case, evaluation or tally was opened under, or the one a fund's event names"
+    )
 
 
 # --- the read side's own state ----------------------------------------------------------------

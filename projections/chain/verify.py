@@ -118,7 +118,11 @@ def verify(recorder: Any, engine: Engine, head: Head, checkpoint: Checkpoint | N
         cp.matches = current.hex() == checkpoint.head_hash and count == checkpoint.event_count
         if cp.matches:
             return None
-        return ("checkpoint_mismatch", None, f"the log through position {checkpoint.position} no longer gives the signed head hash and event count: events and links were rewritten together at or before it")
+        return (
+            "checkpoint_mismatch",
+            None,
+            f"the log through position {checkpoint.position} no longer gives the signed head hash and event count: events and links were rewritten together at or before it",
+        )
 
     for entry in entries(recorder, engine):
         if cp is not None and cp.matches is None and entry.position > cp.position:

@@ -46,6 +46,7 @@ from ledger.domain.errors import (
     InvalidInput,
     LedgerError,
     NotFound,
+    TokenNotFound,
     VisitNotFound,
 )
 from ledger.domain.evaluations import Evaluation
@@ -105,6 +106,12 @@ class IssuedToken:
     role: str
     organisation_id: str | None
     subject: str
+    position: int = 0
+
+
+def _issuer(by: Actor | None) -> Actor:
+    """Who issues or revokes a token: the purchaser through the API, else the command line."""
+    return by or Actor(actor_id="cli", role=Role.SYSTEM.value, correlation_id=str(uuid.uuid4()))
 
 
 @dataclass
@@ -230,9 +237,7 @@ class Ledger(BulkVisits, AsOfReads, Application):
                 self._reading.versions = None
             record = None
             if request is not None:
-                record = IdempotencyRecord(
-                    scope=_scope(by), key=request.key, fingerprint=request.fingerprint, result=to_plain(done.ids), by=by
-                )
+                record = IdempotencyRecord(scope=_scope(by), key=request.key, fingerprint=request.fingerprint, result=to_plain(done.ids), by=by)
             saved = {a.id for a in done.aggregates if a is not None}
             read_set = [(i, v) for i, v in read.items() if i not in saved]
             try:
@@ -264,8 +269,12 @@ class Ledger(BulkVisits, AsOfReads, Application):
         if aggregate.id in self.repository:
             raise exists(detail)
 
-    # --- tokens (issued from the command line) -------------------------------------------------
-    def issue_token(self, role: str, organisation_id: str | None, subject: str) -> IssuedToken:
+    # --- tokens (issued from the command line, or by a purchaser through the API) --------------
+    def issue_token(self, role: str, organisation_id: str | None, subject: str, by: Actor | None = None) -> IssuedToken:
+        """A new bearer token; the secret is in the answer only. `by` is the purchaser who issues
+        it through the API; None is the server's command line."""
+        if by is not None:
+            by.require(P)
         try:
             role = Role(role).value
         except ValueError:
@@ -279,10 +288,31 @@ class Ledger(BulkVisits, AsOfReads, Application):
                 raise InvalidInput("a contractor token is bound to one organisation: give --org")
             self._load(Contractor, organisation_id, ContractorNotFound)
         token = "lgr_" + secrets.token_urlsafe(32)
-        by = Actor(actor_id="cli", role=Role.SYSTEM.value, correlation_id=str(uuid.uuid4()))
-        record = ApiToken(digest=token_digest(token), subject=subject, role=role, organisation_id=organisation_id, by=by)
-        self.save(record)
-        return IssuedToken(token=token, token_id=str(record.id), role=role, organisation_id=organisation_id, subject=subject)
+        issuer = _issuer(by)
+        record = ApiToken(digest=token_digest(token), subject=subject, role=role, organisation_id=organisation_id, by=issuer)
+        recordings = self.save(record)
+        position = max((r.notification.id for r in recordings), default=0) or self.head()
+        return IssuedToken(token=token, token_id=str(record.id), role=role, organisation_id=organisation_id, subject=subject, position=position)
+
+    def describe_tokens(self, by: Actor | None, token_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Role, organisation, subject and whether revoked, of each known token: never its digest.
+        The ids come from an index (the audit trail's ApiToken rows); the state is the store's."""
+        if by is not None:
+            by.require(P)
+        described = {}
+        for token_id in token_ids:
+            try:
+                record = self._load(ApiToken, token_id, NotFound, readonly=True)
+            except NotFound:
+                continue
+            described[token_id] = {
+                "token_id": token_id,
+                "role": record.role,
+                "organisation_id": record.organisation_id,
+                "subject": record.subject,
+                "revoked": record.revoked,
+            }
+        return described
 
     def authenticate(self, token: str, correlation_id: str) -> Actor | None:
         try:
@@ -305,10 +335,15 @@ class Ledger(BulkVisits, AsOfReads, Application):
             return None
         return Actor(actor_id=record.subject, role=record.role, organisation_id=record.organisation_id, correlation_id=correlation_id)
 
-    def revoke_token(self, token_id: str) -> None:
-        record = self._load(ApiToken, token_id, NotFound)
-        record.revoke(by=Actor(actor_id="cli", role=Role.SYSTEM.value, correlation_id=str(uuid.uuid4())))
-        self.save(record)
+    def revoke_token(self, token_id: str, by: Actor | None = None) -> int:
+        """Revokes the token (again is a no-op); it is refused from the next request on. The
+        position of the revocation, or the head when it was revoked already."""
+        if by is not None:
+            by.require(P)
+        record = self._load(ApiToken, token_id, TokenNotFound)
+        record.revoke(by=_issuer(by))
+        recordings = self.save(record)
+        return max((r.notification.id for r in recordings), default=0) or self.head()
 
     # --- funds ---------------------------------------------------------------------------------
     def declare_purchase_ceiling(self, by: Actor, fiscal_year: int, prior_year_subsidy_total: Decimal, request: Request | None = None) -> CommandResult:
@@ -453,7 +488,10 @@ class Ledger(BulkVisits, AsOfReads, Application):
     def find_beneficiary(self, by: Actor, national_id: str) -> dict[str, Any]:
         """Matching by national ID goes through the keyed hash; the number itself is never kept."""
         by.require(P, A)
-        beneficiary_id = Beneficiary.create_id(national_id_hash=national_id_hash(national_id, self.id_hash_key))
+        # Shape only: a person registered before check digits were verified stays findable by the
+        # number as registered (a mistyped number simply finds nobody).
+        digest = national_id_hash(national_id, self.id_hash_key, check_digit=False)
+        beneficiary_id = Beneficiary.create_id(national_id_hash=digest)
         return self.get_beneficiary(by, str(beneficiary_id))
 
     def _beneficiary(self, by: Actor, beneficiary_id: str) -> Beneficiary:
@@ -552,9 +590,7 @@ class Ledger(BulkVisits, AsOfReads, Application):
 
     def confirm_date_milestone(self, by: Actor, contract_id: str, milestone_id: str, request: Request | None = None) -> CommandResult:
         by.require(P)
-        return self._change_contract(
-            by, contract_id, request, lambda c: c.confirm_date_milestone(milestone_id, utcnow().date(), by), milestone_id=milestone_id
-        )
+        return self._change_contract(by, contract_id, request, lambda c: c.confirm_date_milestone(milestone_id, utcnow().date(), by), milestone_id=milestone_id)
 
     def release_tranche(self, by: Actor, contract_id: str, tranche_id: str, request: Request | None = None) -> CommandResult:
         """Pays a tranche whose milestone is fulfilled; contract and fund change together. Nothing
@@ -770,9 +806,7 @@ class Ledger(BulkVisits, AsOfReads, Application):
         by.require(P, C)
         return self._change_visit(by, visit_id, request, lambda v: v.confirm(channel, by, proof))
 
-    def dispute_visit(
-        self, by: Actor, visit_id: str, reason: str, channel: str, proof: str | None = None, request: Request | None = None
-    ) -> CommandResult:
+    def dispute_visit(self, by: Actor, visit_id: str, reason: str, channel: str, proof: str | None = None, request: Request | None = None) -> CommandResult:
         """By the purchaser; a contractor reaches the visit only to be told to void it instead."""
         by.require(P, C)
         return self._change_visit(by, visit_id, request, lambda v: v.dispute(reason, channel, by, proof))
@@ -854,9 +888,7 @@ class Ledger(BulkVisits, AsOfReads, Application):
 
         return self._change_evaluation(by, evaluation_id, request, change)
 
-    def resolve_appeal(
-        self, by: Actor, evaluation_id: str, upheld: bool, revised_scores: dict[str, Any] | None, note: str, request: Request | None = None
-    ) -> CommandResult:
+    def resolve_appeal(self, by: Actor, evaluation_id: str, upheld: bool, revised_scores: dict[str, Any] | None, note: str, request: Request | None = None) -> CommandResult:
         """The civil-affairs department's review is final."""
         by.require(P)
 
@@ -928,4 +960,3 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     return value
-

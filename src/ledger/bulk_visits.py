@@ -88,7 +88,7 @@ def bulk_visit_id(by: Actor, client_id: str) -> uuid.UUID:
 class BulkVisits:
     """Mixed into the Ledger: posting many visits in one request."""
 
-    def record_visits(self: "Ledger", by: Actor, drafts: Sequence[VisitDraft]) -> list[ItemResult]:
+    def record_visits(self: Ledger, by: Actor, drafts: Sequence[VisitDraft]) -> list[ItemResult]:
         """One result per draft, in the order given."""
         by.require(Role.CONTRACTOR)
         limits.VISITS_PER_BATCH.check(list(drafts), "a batch of visits")
@@ -125,7 +125,7 @@ class BulkVisits:
                 results[i] = _repeat(draft, drafts[first_of[draft.client_id]], results[first_of[draft.client_id]])
         return results  # type: ignore[return-value]
 
-    def _answer_recorded_before(self: "Ledger", drafts: Sequence[VisitDraft], ids: dict[uuid.UUID, int], results: list[ItemResult | None]) -> set[uuid.UUID]:
+    def _answer_recorded_before(self: Ledger, drafts: Sequence[VisitDraft], ids: dict[uuid.UUID, int], results: list[ItemResult | None]) -> set[uuid.UUID]:
         """Answers the items whose visit is in the store already; returns their ids."""
         found = first_events_of(self.recorder, ids)
         for visit_id, (position, stored) in found.items():
@@ -138,9 +138,7 @@ class BulkVisits:
                 results[i] = refusal(drafts[i].client_id, error)
         return set(found)
 
-    def _check_new(
-        self: "Ledger", by: Actor, drafts: Sequence[VisitDraft], ids: dict[uuid.UUID, int], results: list[ItemResult | None], loads: "_BatchLoads"
-    ) -> list[tuple[int, Any]]:
+    def _check_new(self: Ledger, by: Actor, drafts: Sequence[VisitDraft], ids: dict[uuid.UUID, int], results: list[ItemResult | None], loads: _BatchLoads) -> list[tuple[int, Any]]:
         """The Delivered event of each item that passes the rules; the others are refused."""
         loads.prefetch(Case, [drafts[i].case_id for i in ids.values()])
         loads.prefetch(Beneficiary, [case.beneficiary_id for case in loads.found_of(Case)])
@@ -169,9 +167,7 @@ class BulkVisits:
             accepted.append((i, visit.collect_events()[0]))
         return accepted
 
-    def _save_visits(
-        self: "Ledger", drafts: Sequence[VisitDraft], chunk: list[tuple[int, Any]], results: list[ItemResult | None], read_set: list[tuple[uuid.UUID, int]]
-    ) -> list[tuple[int, Any]]:
+    def _save_visits(self: Ledger, drafts: Sequence[VisitDraft], chunk: list[tuple[int, Any]], results: list[ItemResult | None], read_set: list[tuple[uuid.UUID, int]]) -> list[tuple[int, Any]]:
         """Saves a chunk with the versions its rules were checked against; returns the items to
         check again because one of those aggregates changed before the save."""
         while chunk:
@@ -197,7 +193,7 @@ class _BatchLoads:
     `_load`, and raising the same not-found errors. What it read, with the versions, is the read
     set the save checks under the store's lock, so a cached copy never decides a rule."""
 
-    def __init__(self, ledger: "Ledger") -> None:
+    def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.loaded: dict[uuid.UUID, Any] = {}  # None: not in the store
         self.by_given: dict[Any, uuid.UUID | None] = {}  # the id as the client wrote it

@@ -41,9 +41,7 @@ def canonical(position: int, originator_id: Any, originator_version: int, topic:
     oid = str(originator_id).encode("utf-8", "surrogatepass")
     name = topic.encode("utf-8", "surrogatepass")
     # Field order as documented above: the fixed-size number before each length-prefixed text.
-    return b"".join(
-        (_NUMBER_AND_LENGTH.pack(position, len(oid)), oid, _NUMBER_AND_LENGTH.pack(originator_version, len(name)), name, _LENGTH.pack(len(blob)), blob)
-    )
+    return b"".join((_NUMBER_AND_LENGTH.pack(position, len(oid)), oid, _NUMBER_AND_LENGTH.pack(originator_version, len(name)), name, _LENGTH.pack(len(blob)), blob))
 
 
 def link(previous: bytes, canonical_form: bytes) -> bytes:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+import traceback
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
+from ledger.cli_errors import USAGE, describe, one_line, wants_traceback
 from ledger.domain.catalogue import Role
 from ledger.domain.errors import LedgerError
 from ledger.settings import Settings, get_settings
@@ -24,6 +26,10 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
+    # The store answers before uvicorn starts: otherwise an unreachable database or a bad URL
+    # ends as the traceback uvicorn logs for a failed startup, not as one line (main()).
+    with _ledger(settings) as ledger:
+        ledger.head()
     # No access log: it would print full paths, and a path may hold whatever a client typed (the
     # app logs one line per request with the route template). On SIGTERM, requests in flight get
     # the grace period, then are cancelled; every wait on a store is bounded, so the stop is prompt.
@@ -64,15 +70,15 @@ def _ledger(settings: Settings | None = None) -> Iterator[Ledger]:
 
 
 @contextmanager
-def _read_side(settings: Settings | None = None, migrate_schema: bool | None = None) -> Iterator[ReadSide]:
-    """The read side, migrated to head (unless LEDGER_CREATE_TABLE=false leaves that to
-    `ledger migrate`), with its engine disposed afterwards."""
+def _read_side(settings: Settings | None = None, migrate_schema: bool | None = None, names: Sequence[str] | None = None) -> Iterator[ReadSide]:
+    """The read side (all projections, or the named ones), migrated to head (unless
+    LEDGER_CREATE_TABLE=false leaves that to `ledger migrate`), with its engine disposed afterwards."""
     from projections.readside import ReadSide
     from projections.store import make_engine
 
     settings = settings or get_settings()
     with _ledger(settings) as ledger:
-        read_side = ReadSide(ledger, make_engine(settings.sqlalchemy_url(), settings.timeouts()), interval=settings.projections_interval_seconds)
+        read_side = ReadSide(ledger, make_engine(settings.sqlalchemy_url(), settings.timeouts()), interval=settings.projections_interval_seconds, names=names)
         try:
             read_side.prepare(migrate_schema=settings.create_table if migrate_schema is None else migrate_schema)
             yield read_side
@@ -104,6 +110,36 @@ def _token_create(args: argparse.Namespace) -> int:
 def _token_revoke(args: argparse.Namespace) -> int:
     with _ledger() as ledger:
         ledger.revoke_token(args.token_id)
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    """Every token issued, newest first: id, role, organisation, subject, issued at, revoked.
+    Never the secret nor its digest. The audit trail is the index: it is caught up first (as a
+    running service would; a racing runner's batch is simply not applied twice)."""
+    from ledger.application import to_plain
+    from projections.lists import token_issues
+    from projections.runner import ProjectionRunner
+
+    rows: list[dict] = []
+    with _read_side() as read_side:
+        ProjectionRunner(read_side.ledger, read_side.engine, names=["audit"]).run_until_idle()
+        with read_side.engine.connect() as conn:
+            cursor = None
+            while True:
+                issues, cursor = token_issues(conn, cursor=cursor, limit=500)
+                states = read_side.ledger.describe_tokens(None, [i["token_id"] for i in issues])
+                rows += [{**states[i["token_id"]], **i} for i in issues if i["token_id"] in states]
+                if cursor is None:
+                    break
+    if args.json:
+        print(json.dumps(to_plain(rows), ensure_ascii=False, indent=2))
+    else:
+        columns = ("token_id", "role", "organisation_id", "subject", "issued_at", "revoked")
+        table = [[str(to_plain(r[c]) if r[c] is not None else "-") for c in columns] for r in rows]
+        widths = [max([len(c)] + [len(line[i]) for line in table]) for i, c in enumerate(columns)]
+        for line in [list(columns)] + table:
+            print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
     return 0
 
 
@@ -143,14 +179,20 @@ def _run_loops(settings: Settings, loops: list[WorkerLoop], ledger: Ledger) -> N
 
 
 def _projections_run(args: argparse.Namespace) -> int:
-    """A worker that keeps the read models and the hash chain, beside API workers that set
-    LEDGER_PROJECTIONS_IN_SERVICE=false. Several may run: each batch is claimed once."""
+    """A worker that keeps the read models (all, or the named ones) and the hash chain (unless
+    --no-chain), beside API workers that set LEDGER_PROJECTIONS_IN_SERVICE=false. Several may run:
+    each batch is claimed once, so two workers of one projection are a hot spare, and workers of
+    different projections share the catch-up between cores."""
     from api.logs import configure_logging
 
     settings = get_settings()
     configure_logging(settings.environment, settings.log_level)
-    with _read_side(settings) as read_side, _chain(read_side, settings) as chain:
-        _run_loops(settings, [read_side.loop, chain.keeper.loop], read_side.ledger)
+    with _read_side(settings, names=args.names or None) as read_side:
+        if args.no_chain:
+            _run_loops(settings, [read_side.loop], read_side.ledger)
+            return 0
+        with _chain(read_side, settings) as chain:
+            _run_loops(settings, [read_side.loop, chain.keeper.loop], read_side.ledger)
     return 0
 
 
@@ -236,8 +278,59 @@ def _audit_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    """Fills an empty store with the demo city through the ledger's commands, brings the read
+    models and the hash chain up to the head (so `ledger serve` shows them full at once), and
+    prints the tokens to sign in with."""
+    from ledger.demo import build_demo_city
+
+    settings = get_settings()
+
+    def progress(line: str) -> None:
+        print(f"demo: {line}", file=sys.stderr, flush=True)
+
+    with _read_side(settings) as read_side, _chain(read_side, settings) as chain:
+        city = build_demo_city(read_side.ledger, progress, seed=args.seed)
+        read_side.runner.run_until_idle()
+        chain.keeper.catch_up()
+        progress(f"read models and hash chain caught up to position {city.position}")
+    if args.json:
+        print(json.dumps(city.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"# {city.city}: tokens to sign in with (shown once; stored only as hashes). `source` this output to set them.")
+    for role in ("purchaser", "finance", "auditor", "evaluator"):
+        print(f"export LEDGER_{role.upper()}_TOKEN={city.tokens[role]}  # {role}: {city.subjects[role]}")
+    for c in city.contractors:
+        print(f"export LEDGER_CONTRACTOR_{c.key.upper()}_TOKEN={c.token}  # contractor {c.name}: {c.subject}, contractor id {c.contractor_id}")
+    first = city.contractors[0]
+    print(f"export LEDGER_CONTRACTOR_TOKEN={first.token} LEDGER_CONTRACTOR_ID={first.contractor_id}  # {first.name} again, for the README's examples")
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from api.routers.publish import every_contract, package_chunks
+
+    settings = get_settings()
+    with _read_side(settings) as read_side, open(args.file, "wb") as out:
+        ids = args.contract or every_contract(read_side)
+        for chunk in package_chunks(read_side.ledger, read_side, settings, ids, args.uri or f"file:{args.file}"):
+            out.write(chunk)
+    print(f"published {len(ids)} contracts as an OCDS release package to {args.file}", file=sys.stderr)
+    return 0
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """A wrong argument is one line on stderr, with the command's usage, and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split()[1:])
+        self.exit(USAGE, f"ledger: error: {one_line(message)} (usage: {usage})\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ledger", description="The service-delivery ledger. Settings come from LEDGER_* variables.")
+    from projections.runner import NAMES
+
+    p = _OneLineParser(prog="ledger", description="The service-delivery ledger. Settings come from LEDGER_* variables.")
     sub = p.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the REST API (SQLite by default: LEDGER_DATABASE_URL chooses the store)")
@@ -257,17 +350,29 @@ def parser() -> argparse.ArgumentParser:
     revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id")
     revoke.set_defaults(func=_token_revoke)
+    listing = token_sub.add_parser("list", help="list the tokens issued (never their secrets), newest first")
+    listing.add_argument("--json", action="store_true", help="print the list as JSON")
+    listing.set_defaults(func=_token_list)
     migrate = sub.add_parser("migrate", help="create the event store's tables and migrate the read models to head, then exit (run it first; the other processes set LEDGER_CREATE_TABLE=false)")
     migrate.set_defaults(func=_migrate)
     follow = sub.add_parser("follow", help="run the milestone process in this process (set LEDGER_FOLLOWER_IN_SERVICE=false on the API)")
     follow.set_defaults(func=_follow)
 
+    demo = sub.add_parser(
+        "demo", help="fill an EMPTY store with a small demo city (funds, contractors, 60 beneficiaries, contracts, months of visits, a released tranche) and print its sign-in tokens"
+    )
+    demo.add_argument("--seed", type=int, default=2026, help="names, ID numbers and visit times follow from it (default 2026)")
+    demo.add_argument("--json", action="store_true", help="print the tokens and the ids of what was recorded as JSON")
+    demo.set_defaults(func=_demo)
+
     projections = sub.add_parser("projections", help="the read models")
     proj_sub = projections.add_subparsers(dest="projections_command", required=True)
     run = proj_sub.add_parser("run", help="keep the read models in this process (set LEDGER_PROJECTIONS_IN_SERVICE=false on the API)")
+    run.add_argument("names", nargs="*", metavar="NAME", help=f"only these projections: {', '.join(NAMES)} (default: all)")
+    run.add_argument("--no-chain", action="store_true", help="leave the hash chain to another worker")
     run.set_defaults(func=_projections_run)
     rebuild = proj_sub.add_parser("rebuild", help="rebuild from the first event, serving the old rows until the swap")
-    rebuild.add_argument("names", nargs="*", metavar="NAME", help="audit, caseload, fulfilment, funds, flags (default: all)")
+    rebuild.add_argument("names", nargs="*", metavar="NAME", help=f"{', '.join(NAMES)} (default: all)")
     rebuild.set_defaults(func=_projections_rebuild)
     status = proj_sub.add_parser("status", help="each projection's state (running, lagging, stalled and where), position and lag")
     status.set_defaults(func=_projections_status)
@@ -282,16 +387,34 @@ def parser() -> argparse.ArgumentParser:
     exp = audit_sub.add_parser("export", help="write the log as JSON Lines with each event's canonical fields and chain hash")
     exp.add_argument("file", metavar="FILE")
     exp.set_defaults(func=_audit_export)
+
+    publish = sub.add_parser("publish", help="write contracts as an OCDS 1.1.5 release package (what GET /publish/releases.json serves), from the read models as they stand")
+    publish.add_argument("file", metavar="FILE")
+    publish.add_argument("--contract", action="append", metavar="ID", help="only this contract; repeat for more")
+    publish.add_argument("--uri", help="the package's uri, where it will be published")
+    publish.set_defaults(func=_publish)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """Every failure ends as one line, `ledger: error: …`, with exit code 2 (the command was
+    wrong) or 1 (something around it failed): see cli_errors.py."""
+    args = parser().parse_args(argv)  # a wrong argument exits here, with code 2
     try:
         return int(args.func(args))
     except CommandFailed as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return _fail(USAGE, one_line(str(e)))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:
+        if wants_traceback():
+            traceback.print_exc()
+        return _fail(*describe(e))
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"ledger: error: {message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

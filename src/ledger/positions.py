@@ -14,10 +14,7 @@ def first_position(recorder: Any, originator_id: UUID) -> int | None:
     datastore = recorder.datastore
     table = recorder.events_table_name
     if hasattr(datastore, "schema"):  # PostgreSQL
-        statement = (
-            f'SELECT notification_id AS position FROM "{datastore.schema}"."{table}" '
-            "WHERE originator_id = %s AND originator_version = 1"
-        )
+        statement = f'SELECT notification_id AS position FROM "{datastore.schema}"."{table}" WHERE originator_id = %s AND originator_version = 1'
         params: tuple[Any, ...] = (originator_id,)
     else:  # SQLite: the notification id is the rowid
         statement = f"SELECT rowid AS position FROM {table} WHERE originator_id = ? AND originator_version = 1"

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 class MilestoneProcess:
     name = "milestones"
 
-    def __init__(self, app: "Ledger", batch_size: int = 1000) -> None:
+    def __init__(self, app: Ledger, batch_size: int = 1000) -> None:
         self.app = app
         self.batch_size = batch_size
         # Visits change the tallies; a resumed contract may already have reached its volume.
@@ -53,9 +53,7 @@ class MilestoneProcess:
         with self._lock:
             for _ in range(self.app.max_attempts):
                 start = self.position()
-                notifications = self.app.recorder.select_notifications(
-                    start=start, limit=self.batch_size, topics=self.topics, inclusive_of_start=False
-                )
+                notifications = self.app.recorder.select_notifications(start=start, limit=self.batch_size, topics=self.topics, inclusive_of_start=False)
                 if not notifications:
                     return 0
                 through = notifications[-1].id
@@ -72,7 +70,7 @@ class MilestoneProcess:
             # Not "nothing to do": the follower logs this and tries again on its next round.
             raise ConcurrentModification("the milestone process kept meeting concurrent writes")
 
-    def _changes(self, notifications: list[Any]) -> dict[str, "_Changes"]:
+    def _changes(self, notifications: list[Any]) -> dict[str, _Changes]:
         changes: dict[str, _Changes] = defaultdict(_Changes)
         for notification in notifications:
             e = self.app.mapper.to_domain_event(notification)
@@ -84,18 +82,24 @@ class MilestoneProcess:
                 changes[e.contract_id].count(e.service_code, str(e.originator_id), delta, notification.id)
         return changes
 
-    def _apply(self, changes: dict[str, "_Changes"], through: int, by: Actor) -> list[Any]:
+    def _apply(self, changes: dict[str, _Changes], through: int, by: Actor) -> list[Any]:
         changed: list[Any] = []
         for contract_id, change in changes.items():
             tally: VolumeTally = self.app.repository.get(VolumeTally.create_id(contract_id=contract_id))
-            tally.add(dict(change.deltas), through, by, added=change.added, removed=change.removed)
             contract: Contract = self.app.repository.get(uuid.UUID(tally.contract_id))
+            # Visits are kept by name only while a pending milestone may still name them.
+            kept = tally.kept_services()
+            added = [a for a in change.added if contract.awaits_volume_of(a[0])]
+            removed = [r for r in change.removed if r[0] in kept or contract.awaits_volume_of(r[0])]
+            tally.add(dict(change.deltas), through, by, added=added, removed=removed)
             if contract.status == ACTIVE:
                 for m in contract.volume_milestones():
                     delivered = tally.count_for(m["service_code"])
                     if m["status"] == PENDING and delivered >= m["quantity"]:
                         counted = tally.counted_for(m["service_code"], m["quantity"])
                         contract.fulfil_volume_milestone(m["milestone_id"], delivered, by, counted=counted)
+            # Tallies kept before this rule shed their done services the first time they change.
+            tally.forget([code for code in tally.kept_services() if not contract.awaits_volume_of(code)], by)
             changed += [tally, contract]
         return changed
 
@@ -136,9 +140,7 @@ class Follower:
     ) -> None:
         self.process = process
         self.inline = inline
-        self.loop = WorkerLoop(
-            f"follow-{process.name}", process.run_once, interval=interval, max_backoff=max_backoff, on_error=on_error, on_recovered=on_recovered
-        )
+        self.loop = WorkerLoop(f"follow-{process.name}", process.run_once, interval=interval, max_backoff=max_backoff, on_error=on_error, on_recovered=on_recovered)
 
     def after_command(self) -> None:
         if self.inline:

@@ -52,10 +52,13 @@ class Settings(BaseSettings):
     # How long a query with min_position waits for the read models to pass it.
     read_wait_seconds: float = 5.0
     # /health/ready answers 503 when a projection is this far behind the log (or stalled).
-    ready_max_lag_seconds: float = 30.0
+    ready_max_lag_seconds: float = Field(default=30.0, ge=0)
     # The deployment's Ed25519 key that signs chain checkpoints, made on first start (mode 0600).
     # Default: beside the SQLite file, or ./ledger-signing.key. Several hosts must share one file.
     signing_key_path: Path | None = None
+    # Signs the web console's session cookies and CSRF tokens; unset, one is derived from the ID
+    # hash key. Several processes behind one address must share it.
+    console_secret: str | None = None
 
     # Limits at the edge: nothing a client sends or a store outage does may hold a worker long.
     max_body_bytes: int = Field(default=1_000_000, ge=1)
@@ -69,6 +72,17 @@ class Settings(BaseSettings):
     sqlite_lock_timeout_seconds: float = Field(default=5.0, gt=0)
     # `ledger serve`: how long SIGTERM waits for requests in flight before it stops them.
     shutdown_grace_seconds: float = Field(default=5.0, ge=0)
+
+    # CSV and XLSX exports read their list this many rows at a time (at most a list's page, 500).
+    export_page_rows: int = Field(default=500, ge=1, le=500)
+
+    # Open contracting (OCDS) publication: the ocid prefix (register one with OCP for production),
+    # the publisher, the party that pays, and the org-id.guide scheme of a credit code.
+    ocds_ocid_prefix: str = "ocds-ledger-"
+    ocds_publisher_name: str = "服务类社会救助台账 Service-delivery ledger"
+    ocds_payer_id: str = "finance-bureau"
+    ocds_payer_name: str = "财政局 Finance Bureau"
+    ocds_supplier_scheme: str = "CN-SAIC"
 
     # Policy (defaults are the seed documents' values).
     max_term_years: int = 3

@@ -54,8 +54,7 @@ def _select(recorder: Any, ids: Sequence[UUID], *, first_only: bool) -> list[tup
             chunk = ids[start : start + SQLITE_IDS_PER_STATEMENT]
             marks = ",".join("?" * len(chunk))
             cursor.execute(
-                f"SELECT rowid AS notification_id, originator_id, originator_version, topic, state FROM {table} "
-                f"WHERE originator_id IN ({marks}){first} ORDER BY originator_id, originator_version",
+                f"SELECT rowid AS notification_id, originator_id, originator_version, topic, state FROM {table} WHERE originator_id IN ({marks}){first} ORDER BY originator_id, originator_version",
                 [i.hex for i in chunk],
             )
             for row in cursor.fetchall():

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from ledger.domain.check_digits import with_national_id_check
 from ledger.domain.contractors import REQUIRED_ATTESTATIONS
 
 INDICATORS = [
@@ -30,7 +31,7 @@ PANEL = [
 
 
 def national_id(n: int) -> str:
-    return f"3301021950{n:08d}"[:18]
+    return with_national_id_check(f"3301021950{n:07d}")
 
 
 def post(client: TestClient, path: str, headers: dict[str, str], body: dict[str, Any] | None = None, status: int = 201) -> dict[str, Any]:
@@ -154,7 +155,7 @@ def build_world(client: TestClient, token_for: Callable[..., dict[str, str]]) ->
     fund_id = post(client, "/funds", finance, {"name": "2026 工作经费", "source": "work_funds", "fiscal_year": 2026, "amount": "200000.00"})["fund_id"]
 
     sides = []
-    for n, (name, code) in enumerate((("阳光社工", "52330100MJ1234567X"), ("春晖养老", "52330100MJ7654321Y")), start=1):
+    for n, (name, code) in enumerate((("阳光社工", "52330100MJ1234567M"), ("春晖养老", "52330100MJ7654321J")), start=1):
         contractor_id = post(client, "/contractors", purchaser, contractor_body(name, code))["contractor_id"]
         token = token_for("contractor", contractor_id, f"coordinator-{n}")
         worker_id = post(client, f"/contractors/{contractor_id}/workers", token, {"name": f"护理员{n}", "qualification": "carer"})["worker_id"]

@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from ledger.domain.check_digits import with_national_id_check
 from ledger.domain.contractors import REQUIRED_ATTESTATIONS
 from tests.api.builders import SIGNED_BY_BENEFICIARY
 
@@ -420,7 +421,7 @@ class Driver:
 
     def parties(self, h: History) -> None:
         rng = self.rng
-        for n, (name, code) in enumerate((("阳光社工", "52330100MJ1000001A"), ("春晖养老", "52330100MJ1000002B"), ("乐龄家园", "52330100MJ1000003C")), start=1):
+        for n, (name, code) in enumerate((("阳光社工", "52330100MJ10000017"), ("春晖养老", "52330100MJ1000002A"), ("乐龄家园", "52330100MJ1000003D")), start=1):
             body = {"name": name, "contractor_type": "social_organisation", "credit_code": code, "attestations": list(REQUIRED_ATTESTATIONS)}
             contractor_id = self.post(h, "/contractors", h.purchaser, body)["contractor_id"]
             subject = f"coordinator-{n}"
@@ -432,7 +433,7 @@ class Driver:
             village = rng.choice(TOWNSHIPS[township])
             category = rng.choice(CATEGORIES)
             level = rng.choices(LEVELS, weights=[5, 3, 2])[0]
-            nid = f"3301{n:06d}19500101"[:17] + "X"
+            nid = with_national_id_check(f"3301{n:06d}19500101"[:17])
             body = {"national_id": nid, "name": f"居民{n}", "household_id": f"HH-{n:04d}", "category": category, "township": township, "village": village, "self_care_level": level}
             beneficiary_id = self.post(h, "/beneficiaries", h.purchaser, body)["beneficiary_id"]
             h.people[beneficiary_id] = Person(beneficiary_id, nid, f"居民{n}", township, village, category, level)
@@ -451,27 +452,63 @@ class Driver:
         f1, f2, _ = list(h.funds)
         today = h.now.date()
         specs = [
-            ("MZ-2026-101", c1, f1, {"meals": (2000, "15.00"), "bathing": (400, "40.00"), "visiting": (600, "30.00")},
-             [("volume", "service_volume", {"service_code": "meals", "quantity": 40}), ("mid", "evaluation_passed", {"stage": "mid_term"}),
-              ("final", "evaluation_passed", {"stage": "final"}), ("acceptance", "acceptance", {})],
-             [("t-volume", "volume", "5000.00"), ("t-mid", "mid", "5000.00"), ("t-final", "final", "5000.00"), ("t-acceptance", "acceptance", "3000.00")]),
-            ("MZ-2026-102", c2, f1, {"cleaning": (1000, "25.00"), "counselling": (300, "80.00"), "meals": (500, "16.50")},
-             [("volume", "service_volume", {"service_code": "cleaning", "quantity": 30}), ("mid", "evaluation_passed", {"stage": "mid_term"}),
-              ("final", "evaluation_passed", {"stage": "final"})],
-             [("t-volume", "volume", "4000.00"), ("t-mid", "mid", "6000.00"), ("t-final", "final", "6000.00")]),
-            ("MZ-2026-103", c3, f2, {"meals": (1000, "18.00"), "rehab_training": (200, "60.00")},
-             [("volume", "service_volume", {"service_code": "meals", "quantity": 25}), ("mid", "evaluation_passed", {"stage": "mid_term"})],
-             [("t-volume", "volume", "3000.00"), ("t-mid", "mid", "3000.00")]),
-            ("MZ-2026-104", c1, f2, {"companionship": (500, "20.00"), "home_verification": (200, "50.00")},
-             [("volume", "service_volume", {"service_code": "companionship", "quantity": 20}),
-              ("date", "date", {"due_date": (today - timedelta(days=10)).isoformat()}), ("mid", "evaluation_passed", {"stage": "mid_term"})],
-             [("t-volume", "volume", "2000.00"), ("t-date", "date", "1500.00"), ("t-mid", "mid", "2000.00")]),
-            ("MZ-2026-105", c2, f2, {"visiting": (400, "30.00"), "haircut": (300, "12.00")},
-             [("volume", "service_volume", {"service_code": "visiting", "quantity": 400})],
-             [("t-volume", "volume", "2000.00")]),
-            ("MZ-2026-106", c3, f1, {"cleaning": (600, "22.00"), "counselling": (100, "90.00")},
-             [("volume", "service_volume", {"service_code": "cleaning", "quantity": 15})],
-             [("t-volume", "volume", "1000.00")]),
+            (
+                "MZ-2026-101",
+                c1,
+                f1,
+                {"meals": (2000, "15.00"), "bathing": (400, "40.00"), "visiting": (600, "30.00")},
+                [
+                    ("volume", "service_volume", {"service_code": "meals", "quantity": 40}),
+                    ("mid", "evaluation_passed", {"stage": "mid_term"}),
+                    ("final", "evaluation_passed", {"stage": "final"}),
+                    ("acceptance", "acceptance", {}),
+                ],
+                [("t-volume", "volume", "5000.00"), ("t-mid", "mid", "5000.00"), ("t-final", "final", "5000.00"), ("t-acceptance", "acceptance", "3000.00")],
+            ),
+            (
+                "MZ-2026-102",
+                c2,
+                f1,
+                {"cleaning": (1000, "25.00"), "counselling": (300, "80.00"), "meals": (500, "16.50")},
+                [("volume", "service_volume", {"service_code": "cleaning", "quantity": 30}), ("mid", "evaluation_passed", {"stage": "mid_term"}), ("final", "evaluation_passed", {"stage": "final"})],
+                [("t-volume", "volume", "4000.00"), ("t-mid", "mid", "6000.00"), ("t-final", "final", "6000.00")],
+            ),
+            (
+                "MZ-2026-103",
+                c3,
+                f2,
+                {"meals": (1000, "18.00"), "rehab_training": (200, "60.00")},
+                [("volume", "service_volume", {"service_code": "meals", "quantity": 25}), ("mid", "evaluation_passed", {"stage": "mid_term"})],
+                [("t-volume", "volume", "3000.00"), ("t-mid", "mid", "3000.00")],
+            ),
+            (
+                "MZ-2026-104",
+                c1,
+                f2,
+                {"companionship": (500, "20.00"), "home_verification": (200, "50.00")},
+                [
+                    ("volume", "service_volume", {"service_code": "companionship", "quantity": 20}),
+                    ("date", "date", {"due_date": (today - timedelta(days=10)).isoformat()}),
+                    ("mid", "evaluation_passed", {"stage": "mid_term"}),
+                ],
+                [("t-volume", "volume", "2000.00"), ("t-date", "date", "1500.00"), ("t-mid", "mid", "2000.00")],
+            ),
+            (
+                "MZ-2026-105",
+                c2,
+                f2,
+                {"visiting": (400, "30.00"), "haircut": (300, "12.00")},
+                [("volume", "service_volume", {"service_code": "visiting", "quantity": 400})],
+                [("t-volume", "volume", "2000.00")],
+            ),
+            (
+                "MZ-2026-106",
+                c3,
+                f1,
+                {"cleaning": (600, "22.00"), "counselling": (100, "90.00")},
+                [("volume", "service_volume", {"service_code": "cleaning", "quantity": 15})],
+                [("t-volume", "volume", "1000.00")],
+            ),
         ]
         for no, contractor_id, fund_id, lines, milestones, tranches in specs:
             body = {
@@ -516,7 +553,13 @@ class Driver:
             codes = sorted(k.lines)
             services = sorted(rng.sample(codes, rng.randint(1, len(codes))))
             interval = rng.choice(INTERVALS)
-            body = {"beneficiary_id": beneficiary_id, "contract_id": k.contract_id, "services": services, "channel": rng.choice(["village_coordinator", "one_door_window", "hotline_12349"]), "visit_interval_days": interval}
+            body = {
+                "beneficiary_id": beneficiary_id,
+                "contract_id": k.contract_id,
+                "services": services,
+                "channel": rng.choice(["village_coordinator", "one_door_window", "hotline_12349"]),
+                "visit_interval_days": interval,
+            }
             case_id = self.post(h, "/cases", h.purchaser, body)["case_id"]
             h.cases[case_id] = Case(case_id, beneficiary_id, k.contract_id, k.contractor_id, person.township, person.village, person.level, services, interval)
         for case in list(h.cases.values()):
@@ -574,8 +617,19 @@ class Driver:
             line.running_max = max(line.running_max, line.delivered)
             person = h.people[case.beneficiary_id]
             h.visits[out["visit_id"]] = Visit(
-                out["visit_id"], case_id, k.contract_id, k.contractor_id, k.fund_id, worker_id, case.beneficiary_id,
-                case.township, case.village, service, started, person.category, line.price_fen,
+                out["visit_id"],
+                case_id,
+                k.contract_id,
+                k.contractor_id,
+                k.fund_id,
+                worker_id,
+                case.beneficiary_id,
+                case.township,
+                case.village,
+                service,
+                started,
+                person.category,
+                line.price_fen,
             )
         for k in h.contracts.values():
             for m in k.milestones.values():
@@ -727,7 +781,17 @@ class Driver:
         self.post(h, f"/contracts/{k2.contract_id}/tranches/t-volume/reduction", h.finance, {"amount": "500.00", "reason": "台账不全"})
         k2.tranches["t-volume"].reduced_fen = 50000
         self.release(h, k2, "t-volume")
-        scores = {"administration": 70, "record_keeping": 60, "progress": 65, "quality_system": 62, "risk": 66, "implementation": 64, "effectiveness": "63.50", "satisfaction": 68, "social_benefit": 61}
+        scores = {
+            "administration": 70,
+            "record_keeping": 60,
+            "progress": 65,
+            "quality_system": 62,
+            "risk": 66,
+            "implementation": 64,
+            "effectiveness": "63.50",
+            "satisfaction": 68,
+            "social_benefit": 61,
+        }
         self.evaluate(h, k2, "mid_term", scores, third_party="省社会工作评估中心")
         self.release(h, k2, "t-mid")
         self.post(h, f"/contracts/{k2.contract_id}/suspension", h.purchaser, {"reason": "整改"})

@@ -40,7 +40,9 @@ class OwnPostgres:
     def _ctl(self, *args: str, timeout: float = 30) -> None:
         subprocess.run(
             ["runuser", "-u", "postgres", "--", _bin("pg_ctl"), "-D", str(self.home / "data"), *args],
-            check=True, capture_output=True, timeout=timeout,
+            check=True,
+            capture_output=True,
+            timeout=timeout,
         )
 
     def start(self) -> None:
@@ -59,7 +61,9 @@ def own_postgres() -> Iterator[OwnPostgres]:
     server = OwnPostgres(home, free_port())
     subprocess.run(
         ["runuser", "-u", "postgres", "--", _bin("initdb"), "-D", str(home / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
-        check=True, capture_output=True, timeout=120,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     server.start()
     try:

@@ -19,7 +19,7 @@ def test_a_contract_lives_from_fund_to_settlement_through_the_api(client, token_
     fund_id = post(client, "/funds", finance, {"name": "2026 工作经费", "source": "work_funds", "fiscal_year": 2026, "amount": "200000.00"})["fund_id"]
 
     # The contractor, its token and its workers.
-    contractor_id = post(client, "/contractors", purchaser, contractor_body("阳光社工", "52330100MJ1234567X"))["contractor_id"]
+    contractor_id = post(client, "/contractors", purchaser, contractor_body("阳光社工", "52330100MJ1234567M"))["contractor_id"]
     contractor = token_for("contractor", contractor_id, "coordinator-chen")
     worker_id = post(client, f"/contractors/{contractor_id}/workers", contractor, {"name": "护理员刘", "qualification": "carer"})["worker_id"]
 
@@ -32,10 +32,7 @@ def test_a_contract_lives_from_fund_to_settlement_through_the_api(client, token_
     assert Decimal(fund["committed"]) == Decimal("3500.00") and Decimal(fund["available"]) == Decimal("196500.00")
 
     # Referrals: two accepted, one declined.
-    cases = [
-        post(client, "/cases", purchaser, {"beneficiary_id": p, "contract_id": contract_id, "services": ["meals"], "channel": "village_coordinator"})["case_id"]
-        for p in people
-    ]
+    cases = [post(client, "/cases", purchaser, {"beneficiary_id": p, "contract_id": contract_id, "services": ["meals"], "channel": "village_coordinator"})["case_id"] for p in people]
     post(client, f"/cases/{cases[0]}/acceptance", contractor)
     post(client, f"/cases/{cases[1]}/acceptance", contractor)
     post(client, f"/cases/{cases[2]}/decline", contractor, {"reason": "服务区域外"})

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.builders import SIGNED_BY_BENEFICIARY, api_routes, beneficiary_body, contract_body, contractor_body, head, post, visit_body
+from tests.api.builders import SIGNED_BY_BENEFICIARY, api_routes, beneficiary_body, contract_body, contractor_body, head, visit_body
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +52,7 @@ def test_a_bad_national_id_is_refused_without_being_echoed(client, world):
     r = client.post("/beneficiaries", json={**beneficiary_body(40), "national_id": short}, headers=world.purchaser)
     _invalid(r, "national_id")
     assert short not in r.text
-    long = "3301021950010112345"
+    long = "3301021950010112365"
     r = client.post("/beneficiaries", json={**beneficiary_body(40), "national_id": long}, headers=world.purchaser)
     _invalid(r, "national_id")
     assert long[:17] not in r.text
@@ -134,7 +134,7 @@ def test_an_unknown_enum_value_is_refused(client, world):
     bodies = {
         "/beneficiaries": (world.purchaser, beneficiary_body(41)),
         "/funds": (world.finance, {"name": "经费", "source": "work_funds", "fiscal_year": 2026, "amount": "10.00"}),
-        "/contractors": (world.purchaser, contractor_body("新机构", "52330100MJ2222222Z")),
+        "/contractors": (world.purchaser, contractor_body("新机构", "52330100MJ22222221")),
         "/contracts": (world.purchaser, contract_body(world.a.contractor_id, world.fund_id, no="MZ-2026-304")),
         "/cases": (world.purchaser, {"beneficiary_id": world.a.beneficiary_id, "contract_id": world.a.contract_id, "services": ["meals"], "channel": "hotline_12349"}),
         "/evaluations": (world.purchaser, {"contract_id": world.a.contract_id, "stage": "final", "third_party": "评估中心"}),
@@ -182,7 +182,7 @@ def test_a_body_that_is_not_a_json_object_is_refused(client, world):
 
 def test_refusals_by_business_rules_are_409_with_an_error_and_a_detail(client, world):
     a = world.a
-    _conflict(client.post("/contractors", json=contractor_body("同名", "52330100MJ1234567X"), headers=world.purchaser), "ContractorAlreadyRegistered")
+    _conflict(client.post("/contractors", json=contractor_body("同名", "52330100MJ1234567M"), headers=world.purchaser), "ContractorAlreadyRegistered")
     _conflict(client.post("/beneficiaries", json=beneficiary_body(1), headers=world.purchaser), "BeneficiaryAlreadyRegistered")
     fund = {"name": "基本生活", "source": "basic_living", "fiscal_year": 2026, "amount": "10.00"}
     _conflict(client.post("/funds", json=fund, headers=world.finance), "FundSourceNotAllowed")

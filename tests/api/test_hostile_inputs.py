@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.api.builders import PANEL, INDICATORS, World, beneficiary_body, contract_body, contractor_body, head, post, visit_body
+from ledger.domain.check_digits import with_credit_code_check
+from tests.api.builders import INDICATORS, PANEL, World, beneficiary_body, contract_body, contractor_body, head, post, visit_body
 from tests.api.probing import assert_read_models_equal_a_rebuild, assert_refusal, wait_for_read_side
 
 ID_NUMBER = "330102195071117056"  # a national ID number typed into a path
@@ -55,7 +56,7 @@ def _worker(w: World, n: int) -> dict[str, Any]:
 
 
 def _contractor(w: World, n: int) -> dict[str, Any]:
-    return contractor_body(f"机构{n}", f"52330100MJ{n:07d}X")
+    return contractor_body(f"机构{n}", with_credit_code_check(f"52330100MJ{n:07d}"))
 
 
 def _beneficiary(w: World, n: int) -> dict[str, Any]:
@@ -145,7 +146,9 @@ def _texts() -> list[Probe]:
         Probe("evaluation report with NUL", "evaluator", "POST", EVALUATION + "/conclusion", _json({"report": NUL})),
         Probe("appeal reason with NUL", "contractor", "POST", EVALUATION + "/appeal", _json({"reason": NUL})),
         Probe("decline reason with NUL", "contractor", "POST", "/cases/{w.a.case_id}/decline", _json({"reason": NUL})),
-        Probe("category change reason with NUL", "purchaser", "POST", "/beneficiaries/{w.a.beneficiary_id}/category-changes", _json({"category": "extreme_poverty", "direction": "raise", "reason": NUL})),
+        Probe(
+            "category change reason with NUL", "purchaser", "POST", "/beneficiaries/{w.a.beneficiary_id}/category-changes", _json({"category": "extreme_poverty", "direction": "raise", "reason": NUL})
+        ),
         Probe("withholding reason with NUL", "finance", "POST", "/contracts/{w.a.contract_id}/tranches/t-mid/withholding", _json({"reason": NUL})),
         Probe("termination note with NUL", "purchaser", "POST", "/contracts/{w.b.contract_id}/termination", _json({"reason": "mutual", "note": NUL})),
         Probe("worker name as a lone surrogate", "contractor", "POST", WORKERS, _surrogate(_worker, "name", "\\ud800x")),
@@ -181,7 +184,13 @@ def _numbers() -> list[Probe]:
         Probe("line quantity negative", "purchaser", "POST", "/contracts", _line(quantity=-5)),
         Probe("fund fiscal year 10^20", "finance", "POST", "/funds", _with(_fund, fiscal_year=10**20)),
         Probe("fund fiscal year negative", "finance", "POST", "/funds", _with(_fund, fiscal_year=-2026)),
-        Probe("visit interval 10^20 days", "purchaser", "POST", "/cases", lambda w, n: {"json": {"beneficiary_id": w.a.beneficiary_id, "contract_id": w.a.contract_id, "services": ["meals"], "channel": "hotline_12349", "visit_interval_days": 10**20}}),
+        Probe(
+            "visit interval 10^20 days",
+            "purchaser",
+            "POST",
+            "/cases",
+            lambda w, n: {"json": {"beneficiary_id": w.a.beneficiary_id, "contract_id": w.a.contract_id, "services": ["meals"], "channel": "hotline_12349", "visit_interval_days": 10**20}},
+        ),
         Probe("need score 2^31", "purchaser", "POST", "/beneficiaries/{w.a.beneficiary_id}/needs-assessments", _json({"scores": {"income": 2**31}})),
         Probe("evaluation scores 10^20", "evaluator", "POST", EVALUATION + "/scores", _scores(10**20)),
         Probe("evaluation scores negative", "evaluator", "POST", EVALUATION + "/scores", _scores(-1)),
@@ -205,7 +214,9 @@ def _times() -> list[Probe]:
         Probe("contract starting in year 1", "purchaser", "POST", "/contracts", _contract_changed(lambda b: b.update(start_date="0001-01-01"))),
         Probe("contract starting in 9998", "purchaser", "POST", "/contracts", _contract_changed(lambda b: b.update(start_date="9998-06-01", end_date="9999-06-01"))),
         Probe("contract ending on 9999-12-31", "purchaser", "POST", "/contracts", _contract_changed(lambda b: b.update(end_date="9999-12-31"))),
-        Probe("milestone due on 9999-12-31", "purchaser", "POST", "/contracts", _contract_changed(lambda b: b["milestones"].append({"milestone_id": "late", "kind": "date", "due_date": "9999-12-31"}))),
+        Probe(
+            "milestone due on 9999-12-31", "purchaser", "POST", "/contracts", _contract_changed(lambda b: b["milestones"].append({"milestone_id": "late", "kind": "date", "due_date": "9999-12-31"}))
+        ),
         Probe("visit in 9999", "contractor", "POST", "/visits", _with(_visit, started_at="9999-12-31T23:00:00Z", ended_at="9999-12-31T23:30:00Z")),
         Probe("visit without a zone", "contractor", "POST", "/visits", _with(_visit, started_at="2026-01-01T10:00:00", ended_at="2026-01-01T10:30:00")),
         Probe("caseload ending in year 1", "purchaser", "GET", "/read/caseload?period_end=0001-01-01T00:00:00Z"),
@@ -248,7 +259,13 @@ def _bodies() -> list[Probe]:
         Probe("a 2 MB body", "contractor", "POST", "/visits", lambda w, n: {"json": {**_visit(w, n), "notes": "x" * 2_000_000}}),
         Probe("a 2 MB body of unknown fields", "finance", "POST", "/funds", lambda w, n: {"json": {**_fund(w, n), **{f"k{i}": "v" * 100 for i in range(20_000)}}}),
         Probe("a panel of 10,001", "purchaser", "POST", "/evaluations", _panel(MEMBERS)),
-        Probe("a referral of 10,001 services", "purchaser", "POST", "/cases", lambda w, n: {"json": {"beneficiary_id": w.a.beneficiary_id, "contract_id": w.a.contract_id, "services": ["meals"] * 10_001, "channel": "hotline_12349"}}),
+        Probe(
+            "a referral of 10,001 services",
+            "purchaser",
+            "POST",
+            "/cases",
+            lambda w, n: {"json": {"beneficiary_id": w.a.beneficiary_id, "contract_id": w.a.contract_id, "services": ["meals"] * 10_001, "channel": "hotline_12349"}},
+        ),
         Probe("10,001 attestations", "purchaser", "POST", "/contractors/{w.a.contractor_id}/attestations", _json({"attestations": ["independent_legal_person"] * 10_001})),
         Probe("a contract of 10,001 lines", "purchaser", "POST", "/contracts", _contract_changed(lambda b: b.update(lines=b["lines"][:1] * 10_001))),
         Probe("JSON nested 100,000 deep", "contractor", "POST", WORKERS, _raw(NESTED)),

@@ -97,6 +97,7 @@ def _visit_ids_in_log(settings) -> Counter[str]:  # type: ignore[no-untyped-def]
 def test_a_killed_server_restarted_replays_every_acknowledged_visit_and_records_each_key_once(settings, tmp_path):
     # The city is seeded in-process; its tokens live in the log, so the served process honours them.
     with TestClient(create_app(settings), raise_server_exceptions=False) as seed:
+
         def token_for(role: str, org: str | None = None, subject: str | None = None) -> dict[str, str]:
             issued = seed.app.state.ledger.issue_token(role, org, subject or f"{role}-user")  # type: ignore[attr-defined]
             return {"Authorization": f"Bearer {issued.token}"}

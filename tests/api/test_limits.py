@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from ledger.domain import limits
 from ledger.domain.catalogue import NeedIndicator
+from ledger.domain.check_digits import with_credit_code_check
 from ledger.domain.contractors import REQUIRED_ATTESTATIONS
 from ledger.domain.limits import IntRange, ListLimit, TextLimit
 from ledger.settings import Settings
@@ -123,7 +124,7 @@ class Probe:
         return post(self.client, "/contracts", self.world.purchaser, self.contract_terms())["contract_id"]
 
     def fresh_contractor(self) -> str:
-        return post(self.client, "/contractors", self.world.purchaser, contractor_body("社工中心", f"52330100MJ{self.unique():08d}"))["contractor_id"]
+        return post(self.client, "/contractors", self.world.purchaser, contractor_body("社工中心", with_credit_code_check(f"52330100M{self.unique():08d}")))["contractor_id"]
 
     def fresh_worker(self) -> str:
         a = self.world.a
@@ -205,7 +206,7 @@ def command_table(p: Probe) -> dict[str, tuple[Callable[[], Request], dict[str, 
         return "/funds", w.finance, {"name": "经费", "source": "work_funds", "fiscal_year": 2026, "amount": "10.00"}
 
     def contractor() -> Request:
-        return "/contractors", w.purchaser, contractor_body("社工中心", f"52330100MJ{p.unique():08d}")
+        return "/contractors", w.purchaser, contractor_body("社工中心", with_credit_code_check(f"52330100M{p.unique():08d}"))
 
     def worker() -> Request:
         return f"/contractors/{a.contractor_id}/workers", a.token, {"name": "护理员", "qualification": "carer"}

@@ -5,8 +5,8 @@ pagination, rebuilds while live, read-your-writes and lag."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 import json
+from collections.abc import Iterator
 from dataclasses import fields
 from datetime import timedelta, timezone
 from decimal import Decimal
@@ -22,8 +22,8 @@ from projections.runner import NAMES, Rebuilder
 from projections.tables import LIVE
 from tests.api.builders import post, visit_body
 from tests.api.following import FollowingClient
+from tests.api.history import Driver, Headers, History, iso, parse, yuan
 from tests.api.test_read_side import model_for
-from tests.api.history import Driver, History, Headers, iso, parse, yuan
 
 GROUPS = ("contractor", "worker", "township", "village")
 
@@ -182,6 +182,7 @@ def _expected_contract(k: Any) -> dict[str, Any]:
         "contracted": contracted,
         "delivered": delivered,
         "share_done": str((Decimal(delivered) / Decimal(contracted)).quantize(Decimal("0.0001"))),
+        "percent_done": str((Decimal(delivered * 100) / Decimal(contracted)).quantize(Decimal("0.01"))),
     }
 
 
@@ -208,24 +209,27 @@ def check_contracts(client: TestClient, h: History) -> None:
                 "voided": line.voided,
                 "failed_spot_checks": line.failed,
                 "share_done": str((Decimal(line.delivered) / Decimal(line.quantity)).quantize(Decimal("0.0001"))),
+                "percent_done": str((Decimal(line.delivered * 100) / Decimal(line.quantity)).quantize(Decimal("0.01"))),
             }
             for code, line in sorted(k.lines.items())
         ], k.contract_no
         assert {m["milestone_id"]: m["status"] for m in detail["milestones"]} == {mid: m["status"] for mid, m in k.milestones.items()}
         for m in detail["milestones"]:
             assert (m["fulfilled_at"] is not None) == (m["status"] == "fulfilled")
-        assert [
-            {key: t[key] for key in ("tranche_id", "milestone_id", "amount", "reduced", "released", "withheld", "status")} for t in detail["tranches"]
-        ] == [
-            {"tranche_id": tid, "milestone_id": t.milestone_id, "amount": yuan(t.amount_fen), "reduced": yuan(t.reduced_fen),
-             "released": yuan(t.released_fen), "withheld": yuan(t.withheld_fen), "status": t.status}
+        assert [{key: t[key] for key in ("tranche_id", "milestone_id", "amount", "reduced", "released", "withheld", "status")} for t in detail["tranches"]] == [
+            {
+                "tranche_id": tid,
+                "milestone_id": t.milestone_id,
+                "amount": yuan(t.amount_fen),
+                "reduced": yuan(t.reduced_fen),
+                "released": yuan(t.released_fen),
+                "withheld": yuan(t.withheld_fen),
+                "status": t.status,
+            }
             for tid, t in sorted(k.tranches.items())
         ]
-        assert [
-            {key: e[key] for key in ("evaluation_id", "stage", "status", "total", "grade", "appeal", "scores")} for e in detail["evaluations"]
-        ] == [
-            {"evaluation_id": e.evaluation_id, "stage": e.stage, "status": e.status, "total": e.total, "grade": e.grade, "appeal": e.appeal, "scores": e.scores}
-            for e in k.evaluations
+        assert [{key: e[key] for key in ("evaluation_id", "stage", "status", "total", "grade", "appeal", "scores")} for e in detail["evaluations"]] == [
+            {"evaluation_id": e.evaluation_id, "stage": e.stage, "status": e.status, "total": e.total, "grade": e.grade, "appeal": e.appeal, "scores": e.scores} for e in k.evaluations
         ], k.contract_no
 
     # The figures that the history was built to produce, spelled out.
@@ -242,9 +246,7 @@ def check_contracts(client: TestClient, h: History) -> None:
     # Filters.
     assert [c["contract_id"] for c in every(client, "/read/contracts", h.auditor, status="terminated")] == [h.terminated]
     for fund_id in h.funds:
-        assert [c["contract_id"] for c in every(client, "/read/contracts", h.auditor, fund_id=fund_id)] == [
-            k.contract_id for k in h.contracts.values() if k.fund_id == fund_id
-        ]
+        assert [c["contract_id"] for c in every(client, "/read/contracts", h.auditor, fund_id=fund_id)] == [k.contract_id for k in h.contracts.values() if k.fund_id == fund_id]
     r = client.get("/read/contracts/00000000-0000-0000-0000-000000000000", headers=h.auditor)
     assert r.status_code == 404 and r.json()["error"] == "ContractNotFound"
 
@@ -326,7 +328,9 @@ def check_audit(client: TestClient, h: History) -> list[dict[str, Any]]:
     for actor_id in ("cashier-li", "panel-chair", "coordinator-3"):
         got = every(client, "/read/audit", h.auditor, actor_id=actor_id)
         assert got == [r for r in rows if r["actor_id"] == actor_id] and got, actor_id
-    assert [r["event_type"] for r in every(client, "/read/audit", h.auditor, actor_id="cashier-li", event_type="Fund.Disbursed")] == ["Fund.Disbursed"] * sum(t.released_fen > 0 for k in h.contracts.values() for t in k.tranches.values())
+    assert [r["event_type"] for r in every(client, "/read/audit", h.auditor, actor_id="cashier-li", event_type="Fund.Disbursed")] == ["Fund.Disbursed"] * sum(
+        t.released_fen > 0 for k in h.contracts.values() for t in k.tranches.values()
+    )
     for role in ("finance", "evaluator", "system"):
         got = every(client, "/read/audit", h.auditor, role=role)
         assert got == [r for r in rows if r["role"] == role] and got, role
@@ -339,9 +343,7 @@ def check_audit(client: TestClient, h: History) -> list[dict[str, Any]]:
     since, until = parse(rows[len(rows) // 3]["recorded_at"]), parse(rows[2 * len(rows) // 3]["recorded_at"])
     window = every(client, "/read/audit", h.auditor, since=iso(since), until=iso(until))
     assert window == [r for r in rows if since <= parse(r["recorded_at"]) < until] and window
-    assert every(client, "/read/audit", h.auditor, since=iso(since), event_type="Visit.Voided") == [
-        r for r in of_type("Visit.Voided") if parse(r["recorded_at"]) >= since
-    ]
+    assert every(client, "/read/audit", h.auditor, since=iso(since), event_type="Visit.Voided") == [r for r in of_type("Visit.Voided") if parse(r["recorded_at"]) >= since]
 
     # Readable summaries, and never a national ID number nor its hash.
     national_ids = [p.national_id for p in h.people.values()]
@@ -361,7 +363,12 @@ def check_lists(client: TestClient, h: History, audit: list[dict[str, Any]]) -> 
     for row in listed:
         v = h.visits[row["visit_id"]]
         assert (row["case_id"], row["contract_id"], row["worker_id"], row["beneficiary_id"], row["service_code"], parse(row["started_at"])) == (
-            v.case_id, v.contract_id, v.worker_id, v.beneficiary_id, v.service, v.started_at
+            v.case_id,
+            v.contract_id,
+            v.worker_id,
+            v.beneficiary_id,
+            v.service,
+            v.started_at,
         )
         assert (row["counts"], row["confirmation"], row["voided"], row["spot_check"]) == (v.counts, v.confirmation, v.voided, v.spot_check), v.visit_id
         assert row["delivered_position"] == delivered_at[v.visit_id]
@@ -548,11 +555,19 @@ def test_a_command_is_readable_at_once_with_its_position(client: TestClient, wor
     line = next(ln for ln in get(client, f"/read/contracts/{a.contract_id}", world.finance, min_position=voided["position"])["lines"] if ln["service_code"] == "meals")
     assert (line["posted"], line["delivered"], line["voided"]) == (2, 1, 1)
     fund = get(client, f"/read/funds/{world.fund_id}", world.finance, min_position=voided["position"])
-    assert fund["breakdown"]["service_class"] == [
-        {"key": "daily_living", "contracted": "7000.00", "delivered_value": "30.00", "visits": 2}
-    ]
+    assert fund["breakdown"]["service_class"] == [{"key": "daily_living", "contracted": "7000.00", "delivered_value": "30.00", "visits": 2}]
 
     # A new fund is listed at once.
     made = post(client, "/funds", world.finance, {"name": "追加经费", "source": "special_funds", "fiscal_year": 2026, "amount": "1000.00"})
     listed = get(client, "/read/funds", world.auditor, min_position=made["position"])["items"]
     assert made["fund_id"] in [f["fund_id"] for f in listed]
+
+
+def test_a_contracts_progress_reads_as_a_percentage_beside_its_ratio(client, world):
+    position = client.app.state.ledger.head()
+    listed = every(client, "/read/contracts", world.purchaser, min_position=position)
+    detail = get(client, f"/read/contracts/{world.a.contract_id}", world.purchaser, min_position=position)
+    for row in listed + detail["lines"]:
+        assert row["percent_done"] == str((Decimal(row["share_done"]) * 100).quantize(Decimal("0.01"))), row
+    ours = next(c for c in listed if c["contract_id"] == world.a.contract_id)
+    assert (ours["delivered"], ours["contracted"], ours["percent_done"], ours["share_done"]) == (1, 150, "0.67", "0.0067")  # one visit of 150 contracted

@@ -17,7 +17,7 @@ from api.app import create_app
 from ledger.domain.rules import Policy
 from projections import lists, queries
 from projections.paging import page, page_list
-from projections.queries import _carer_load, _contract_row, _share, _utc
+from projections.queries import _carer_load, _contract_row, _percent, _share, _utc
 from projections.tables import LIVE
 from tests.api.history import Driver, History
 
@@ -264,13 +264,20 @@ def old_contractor_workers(
     return rows, next_cursor
 
 
-def old_contracts(conn: Connection, *, org: str | None, contractor_id: str | None = None, fund_id: str | None = None, status: str | None = None, sort: str = "signed_at", descending: bool = False, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+def old_contracts(
+    conn: Connection,
+    *,
+    org: str | None,
+    contractor_id: str | None = None,
+    fund_id: str | None = None,
+    status: str | None = None,
+    sort: str = "signed_at",
+    descending: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None]:
     k, ln = t.contracts, t.lines
-    totals = (
-        select(ln.c.contract_id, func.sum(ln.c.quantity).label("contracted"), func.sum(ln.c.delivered).label("delivered"))
-        .group_by(ln.c.contract_id)
-        .subquery()
-    )
+    totals = select(ln.c.contract_id, func.sum(ln.c.quantity).label("contracted"), func.sum(ln.c.delivered).label("delivered")).group_by(ln.c.contract_id).subquery()
     stmt = select(k, totals.c.contracted, totals.c.delivered).join(totals, totals.c.contract_id == k.c.contract_id)
     contractor_id = org or contractor_id
     for col, value in (("contractor_id", contractor_id), ("fund_id", fund_id), ("status", status)):
@@ -280,6 +287,7 @@ def old_contracts(conn: Connection, *, org: str | None, contractor_id: str | Non
     out = []
     for r in rows:
         item = _contract_row(r)
-        item.update(contracted=int(r["contracted"] or 0), delivered=int(r["delivered"] or 0), share_done=_share(int(r["delivered"] or 0), int(r["contracted"] or 0)))
+        done, of = int(r["delivered"] or 0), int(r["contracted"] or 0)
+        item.update(contracted=of, delivered=done, share_done=_share(done, of), percent_done=_percent(done, of))
         out.append(item)
     return out, next_cursor

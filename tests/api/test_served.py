@@ -36,7 +36,11 @@ def served(store_url, tmp_path):
     )
     issued = subprocess.run(
         [LEDGER, "token", "create", "--role", "purchaser", "--org", "civil-affairs", "--subject", "officer-zhang", "--json"],
-        env=env, capture_output=True, text=True, check=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     token = json.loads(issued.stdout)["token"]
     port = _free_port()

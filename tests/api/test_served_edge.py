@@ -100,4 +100,3 @@ def test_a_served_ledger_refuses_a_chunked_body_and_never_echoes_or_logs_an_id_n
     log = served.log()
     assert '"status": 413' in log and '"route": "/beneficiaries/{beneficiary_id}"' in log
     assert ID_NUMBER not in log and ID_NUMBER[:14] not in log
-

@@ -57,9 +57,7 @@ def released(client: TestClient, world: World) -> dict[str, Any]:
     return {"visits": [first, second, third, fourth, fifth], "counted": [first, third, fourth]}
 
 
-def test_a_released_tranche_traces_to_exactly_the_visits_that_fulfilled_its_milestone_and_back_to_its_fund(
-    client: TestClient, world: World, released: dict[str, Any]
-) -> None:
+def test_a_released_tranche_traces_to_exactly_the_visits_that_fulfilled_its_milestone_and_back_to_its_fund(client: TestClient, world: World, released: dict[str, Any]) -> None:
     a, auditor = world.a, world.auditor
     trace = traced(client, f"/trace/tranches/{a.contract_id}/t-volume", auditor, TrancheTrace)
     contract = positions(client, auditor, a.contract_id)

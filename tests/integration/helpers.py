@@ -17,6 +17,7 @@ from typing import Any
 from ledger.application import Ledger
 from ledger.domain.actors import Actor
 from ledger.domain.catalogue import EvaluationIndicator
+from ledger.domain.check_digits import with_credit_code_check, with_national_id_check
 from ledger.domain.contractors import REQUIRED_ATTESTATIONS
 
 FISCAL_YEAR = 2025
@@ -50,11 +51,11 @@ def scores(value: int | str) -> dict[str, Any]:
 
 def national_id(n: int | None = None) -> str:
     n = next(_counter) if n is None else n
-    return f"11010119{n:010d}"
+    return with_national_id_check(f"11010119{n:09d}")
 
 
 def credit_code() -> str:
-    return f"52110000{uuid.uuid4().hex[:10].upper()}"
+    return with_credit_code_check(f"52110000{uuid.uuid4().hex[:9].upper()}")
 
 
 def today() -> date:
@@ -108,7 +109,7 @@ class World:
 
     # --- setting up ----------------------------------------------------------------------------
     @classmethod
-    def build(cls, ledger: Ledger, *, workers: int = 2, fund_amount: str = "50000.00", **contract: Any) -> "World":
+    def build(cls, ledger: Ledger, *, workers: int = 2, fund_amount: str = "50000.00", **contract: Any) -> World:
         declare_ceiling(ledger)
         fund_id = appropriate_fund(ledger, fund_amount)
         org = register_contractor(ledger, workers=workers)
@@ -140,7 +141,9 @@ class World:
             self.ledger.accept_case(actor or self.contractor, case_id)
         return case_id
 
-    def visit(self, case_id: str, service_code: str = "visiting", worker_id: str | None = None, when: tuple[datetime, datetime] | None = None, actor: Actor | None = None) -> str:
+    def visit(
+        self, case_id: str, service_code: str = "visiting", worker_id: str | None = None, when: tuple[datetime, datetime] | None = None, actor: Actor | None = None, evidence_hash: str | None = None
+    ) -> str:
         started_at, ended_at = when or recent()
         result = self.ledger.record_visit(
             actor or self.contractor,
@@ -151,6 +154,7 @@ class World:
             ended_at=ended_at,
             location="home",
             notes="visited",
+            **({"evidence_hash": evidence_hash} if evidence_hash else {}),
         )
         return result.ids["visit_id"]
 
@@ -188,9 +192,7 @@ def appropriate_fund(ledger: Ledger, amount: str = "50000.00", source: str = "wo
 
 
 def register_contractor(ledger: Ledger, *, workers: int = 2, name: str = "Sunshine Social Work Centre", contractor_type: str = "social_organisation") -> Org:
-    contractor_id = ledger.register_contractor(
-        PURCHASER, name=name, contractor_type=contractor_type, credit_code=credit_code(), attestations=list(REQUIRED_ATTESTATIONS)
-    ).ids["contractor_id"]
+    contractor_id = ledger.register_contractor(PURCHASER, name=name, contractor_type=contractor_type, credit_code=credit_code(), attestations=list(REQUIRED_ATTESTATIONS)).ids["contractor_id"]
     org = Org(contractor_id=contractor_id, actor=contractor_actor(contractor_id))
     for i in range(workers):
         org.workers.append(ledger.enrol_worker(org.actor, contractor_id, name=f"Worker {i + 1}", qualification="social worker").ids["worker_id"])

@@ -8,7 +8,6 @@ import pytest
 
 from ledger.application import Ledger
 from ledger.domain.errors import ContractorSuspended, InvalidInput
-
 from tests.integration.helpers import PURCHASER, World
 
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from ledger.domain.actors import Actor
 from ledger.processes import MilestoneProcess
-
 from tests.integration.helpers import AUDITOR, EVALUATOR, FINANCE, PURCHASER, T_MID_TERM, VOLUME_QUANTITY, World
 
 

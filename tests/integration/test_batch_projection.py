@@ -5,6 +5,7 @@ stops its projection exactly there, every event before it kept."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -141,3 +142,78 @@ def test_an_event_failing_in_the_middle_of_a_run_stops_its_projection_exactly_th
         kept = list(conn.execute(select(LIVE.visits.c.service_code).order_by(LIVE.visits.c.delivered_position)).scalars())
     assert kept == ["meals", "meals"]
     assert runner.replayed >= 1  # the failing batch went event by event (again, if its retry came due)
+
+
+def _visit(n: int) -> Any:
+    from ledger.domain.actors import Actor
+    from ledger.domain.visits import Visit
+
+    start = datetime(2026, 11, 2, 1, tzinfo=timezone.utc) + timedelta(hours=2 * n)
+    by = Actor("coordinator", "contractor", "org-1", f"corr-{n}")
+    return Visit.deliver(
+        case_id="case-1",
+        contract_id="contract-1",
+        contractor_id="org-1",
+        beneficiary_id="b-1",
+        worker_id="w-1",
+        service_code="visiting",
+        started_at=start,
+        ended_at=start + timedelta(hours=1),
+        location="1号",
+        notes=None,
+        evidence_hash=None,
+        township="城关镇",
+        village="东风村",
+        by=by,
+    )
+
+
+def test_a_run_gathers_its_type_across_types_it_commutes_with_but_never_past_its_own_aggregate_or_a_barrier() -> None:
+    from ledger.domain.actors import Actor
+    from projections.caseload import Caseload
+
+    by = Actor("officer", "purchaser", None, "corr")
+    a, b, c, d = (_visit(n) for n in range(4))
+    log = []
+    for visit, then in ((a, "confirm"), (b, None), (c, "void"), (d, None)):
+        log.append(visit.collect_events()[0])
+        if then == "confirm":
+            visit.confirm("follow_up_call", by)
+        elif then == "void":
+            visit.void("录入错误", by)
+        log.extend(visit.collect_events())
+    b.confirm("follow_up_call", by)
+    log.extend(b.collect_events())
+    events = [(e, position) for position, e in enumerate(log, start=1)]  # a.D a.C b.D c.D c.V d.D b.C
+
+    runs = Caseload(define(MetaData(), "__runs"))._runs(events)
+
+    assert [(kind, [p for _, p in run]) for kind, run in runs] == [
+        ("Visit.Delivered", [1, 3, 4]),  # b's and c's deliveries pass a's confirmation
+        ("Visit.Confirmed", [2]),
+        ("Visit.Voided", [5]),  # does not commute with deliveries: d waits behind it
+        ("Visit.Delivered", [6]),
+        ("Visit.Confirmed", [7]),  # b's confirmation passes d's delivery, not the void: a run of its own
+    ]
+
+
+def test_a_flag_names_a_bounded_number_of_events_however_many_visits_share_its_evidence(ledger: Ledger, engine: Engine) -> None:
+    from projections.flags import EVIDENCE_LIMIT
+
+    world = World.build(ledger, workers=3)
+    case_id = world.case()
+    for n in range(EVIDENCE_LIMIT + 10):  # one photo posted with every visit
+        world.visit(case_id, worker_id=world.org.workers[n % 3], when=recent(3 * n + 2), evidence_hash="sha256:" + "ab" * 32)
+
+    expected = one_by_one(ledger, engine)
+
+    # flags rows: flag_id, kind, contractor_id, contract_id, subject_id, raised_position, raised_at, updated_position, detail, evidence
+    shared = sorted((row for row in expected["flags"] if row[1] == "shared_evidence_hash"), key=lambda row: row[5])
+    assert len(shared) == EVIDENCE_LIMIT + 9
+    last = shared[-1]
+    named = json.loads(last[9])
+    assert len(named) == EVIDENCE_LIMIT and named[-1]["position"] == last[5]  # the earliest, then the visit itself
+    assert named[0]["position"] == json.loads(shared[0][9])[0]["position"]
+    assert json.loads(last[8])["visits"] == EVIDENCE_LIMIT + 10
+    for batch_size in (1000, 7):
+        assert in_runs(ledger, engine, batch_size) == expected, f"batch_size {batch_size}"

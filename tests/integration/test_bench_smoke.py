@@ -44,6 +44,30 @@ def test_the_history_generator_writes_events_the_projections_and_the_follower_ta
         ledger.close()
 
 
+def test_the_catch_up_in_worker_processes_brings_every_projection_to_the_head(store_url: str, tmp_path: Path) -> None:
+    store = Store("postgres" if store_url.startswith("postgres") else "sqlite", store_url, tmp_path)
+    ledger = build_ledger(store.settings())
+    try:
+        generate(ledger, 300, beneficiaries=10)
+    finally:
+        ledger.close()
+
+    groups = [["audit", "caseload", "fulfilment"], ["funds", "flags", "trace", "rollups"]]
+    figures = bench_projections.run(store, rebuild=[], worker_groups=groups)
+    assert figures["catch_up_worker_groups"] == groups and figures["catch_up_events_per_s"] > 0
+    assert figures["catch_up_cpu_ms_per_event"] > 0  # the workers' CPU, not the bench process's
+
+    settings = store.settings()
+    ledger = build_ledger(settings)
+    engine = make_engine(settings.sqlalchemy_url())
+    try:
+        progress = ReadSide(ledger, engine).runner.progress()
+        assert all(state.stall is None and state.position == ledger.head() for state in progress.values()), progress
+    finally:
+        engine.dispose()
+        ledger.close()
+
+
 def test_one_short_single_visit_round_measures_both_servers_on_sqlite() -> None:
     with own_store("sqlite") as store:
         target = single.prepare(store)

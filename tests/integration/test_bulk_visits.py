@@ -21,7 +21,6 @@ from ledger.processes import MilestoneProcess
 from projections import queries
 from projections.runner import ProjectionRunner
 from projections.store import make_engine, migrate
-
 from tests.integration.helpers import PURCHASER, VOLUME, VOLUME_QUANTITY, World, register_contractor
 
 

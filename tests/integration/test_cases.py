@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ledger.domain.errors import BeneficiaryDeregistered, CarerRatioExceeded, CaseStateConflict, Forbidden
-
 from tests.integration.helpers import PURCHASER, World
 
 

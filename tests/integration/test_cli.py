@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ledger.domain.actors import Actor
+from ledger.domain.check_digits import with_credit_code_check
 from projections.runner import NAMES
 
 LEDGER = str(Path(sys.executable).with_name("ledger"))
@@ -37,7 +38,7 @@ def test_a_contractor_token_needs_a_registered_contractor(store_url):
 def test_migrate_status_and_rebuild_work_from_the_command_line(store_url, ledger):
     purchaser = Actor("officer", "purchaser", "bureau", "c1")
     for n in range(5):
-        ledger.register_contractor(purchaser, f"Org {n}", "social_organisation", f"5233010000000000{n:02d}", [])
+        ledger.register_contractor(purchaser, f"Org {n}", "social_organisation", with_credit_code_check(f"523301000000000{n:02d}"), [])
     assert _run(store_url, "migrate").returncode == 0
 
     status = _run(store_url, "projections", "status")
@@ -55,3 +56,26 @@ def test_migrate_status_and_rebuild_work_from_the_command_line(store_url, ledger
 
     unknown = _run(store_url, "projections", "rebuild", "nonsense")
     assert unknown.returncode == 2 and "unknown projections" in unknown.stderr
+
+
+def test_token_list_shows_every_token_and_its_revocation_never_a_secret(store_url, ledger):
+    made = [
+        json.loads(_run(store_url, "token", "create", "--role", role, "--org", org, "--subject", who, "--json").stdout)
+        for role, org, who in (("finance", "finance-bureau", "cashier-li"), ("auditor", "audit-bureau", "auditor-wu"))
+    ]
+    assert _run(store_url, "token", "revoke", made[0]["token_id"]).returncode == 0
+
+    done = _run(store_url, "token", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {r["token_id"]: r for r in json.loads(done.stdout)}
+    assert set(rows) == {m["token_id"] for m in made}
+    assert rows[made[0]["token_id"]]["revoked"] is True and rows[made[1]["token_id"]]["revoked"] is False
+    assert (rows[made[1]["token_id"]]["role"], rows[made[1]["token_id"]]["subject"]) == ("auditor", "auditor-wu")
+    assert list(rows) == [made[1]["token_id"], made[0]["token_id"]]  # newest first
+
+    table = _run(store_url, "token", "list")
+    assert table.returncode == 0, table.stderr
+    header, *lines = table.stdout.splitlines()
+    assert header.split() == ["token_id", "role", "organisation_id", "subject", "issued_at", "revoked"] and len(lines) == 2
+    for m in made:
+        assert m["token"] not in done.stdout + table.stdout

@@ -19,7 +19,6 @@ from ledger.domain.errors import ConcurrentModification, TrancheAlreadyReleased
 from ledger.domain.records import VolumeTally
 from ledger.processes import MilestoneProcess
 from ledger.settings import Settings
-
 from tests.integration.helpers import FINANCE, T_MID_TERM, VOLUME, World
 
 pytestmark = pytest.mark.postgres_only

@@ -9,7 +9,6 @@ import pytest
 
 from ledger.domain.errors import ContractorDebarred, ContractorSuspended
 from ledger.processes import MilestoneProcess
-
 from tests.integration.helpers import FINANCE, PURCHASER, T_VOLUME, VOLUME_QUANTITY, World
 
 

@@ -11,15 +11,14 @@ from ledger.domain.base import add_years
 from ledger.domain.errors import (
     AppealPending,
     BudgetExceeded,
+    ContractNotActive,
     ContractorDebarred,
     ContractorSuspended,
-    ContractNotActive,
     FinalEvaluationMissing,
     FundInsufficient,
     NotAccepted,
     TermTooLong,
 )
-
 from tests.integration.helpers import (
     ACCEPTANCE,
     FINAL,

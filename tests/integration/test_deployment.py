@@ -1,5 +1,6 @@
 """The documented multi-process deployment under load, on PostgreSQL (issue 8): `ledger migrate`
-creates the tables, then two API workers, a projections worker and a milestone follower start with
+creates the tables, then two API workers, two projection workers (each keeping some of the read
+models) and a milestone follower start with
 table creation off; several threads post keyed visits to both workers, re-sending some keys. Every
 acknowledged visit is recorded once, the follower fulfils the volume milestones, the read models
 equal a clean rebuild and the hash chain verifies."""
@@ -10,9 +11,9 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -56,7 +57,7 @@ def worker(command: list[str], env: dict[str, str], log_path: Path) -> Iterator[
                 process.wait(timeout=10)
 
 
-def test_two_api_workers_a_projections_worker_and_a_follower_under_load_record_each_visit_once_and_agree_with_a_rebuild(postgres_url, tmp_path):
+def test_two_api_workers_two_projection_workers_sharing_the_projections_and_a_follower_under_load_record_each_visit_once_and_agree_with_a_rebuild(postgres_url, tmp_path):
     env = ledger_env(
         postgres_url,
         create_table="false",
@@ -71,11 +72,15 @@ def test_two_api_workers_a_projections_worker_and_a_follower_under_load_record_e
     settings = Settings(environment="test", database_url=postgres_url, id_hash_key=env["LEDGER_ID_HASH_KEY"], create_table=False, signing_key_path=tmp_path / "signing.key")
     ledger = build_ledger(settings)
     engine = make_engine(settings.sqlalchemy_url())
-    logs = {name: tmp_path / f"{name}.log" for name in ("api-1", "api-2", "projections", "follow")}
+    logs = {name: tmp_path / f"{name}.log" for name in ("api-1", "api-2", "projections-1", "projections-2", "follow")}
     try:
         with ExitStack() as stack:
             apis = [stack.enter_context(serve(env, logs[name])) for name in ("api-1", "api-2")]
-            projections = stack.enter_context(worker(["projections", "run"], env, logs["projections"]))
+            # The projections split over two processes (one also keeps the hash chain).
+            projection_workers = {
+                "projections-1": stack.enter_context(worker(["projections", "run", *NAMES[:3], "--no-chain"], env, logs["projections-1"])),
+                "projections-2": stack.enter_context(worker(["projections", "run", *NAMES[3:]], env, logs["projections-2"])),
+            }
             follow = stack.enter_context(worker(["follow"], env, logs["follow"]))
             clients = [stack.enter_context(httpx.Client(base_url=api.base, timeout=30)) for api in apis]
 
@@ -125,7 +130,7 @@ def test_two_api_workers_a_projections_worker_and_a_follower_under_load_record_e
                 head = ledger.head()
                 if process.position() >= last_visit and positions(engine) == {n: head for n in NAMES} and keeper.head().position == head:
                     break
-                for name, proc in (("projections", projections), ("follow", follow)):
+                for name, proc in (*projection_workers.items(), ("follow", follow)):
                     assert proc.poll() is None, f"{name} exited:\n{logs[name].read_text()[-3000:]}"
                 assert time.monotonic() < deadline, f"not caught up within {CATCH_UP_WITHIN} s: follower {process.position()} of {last_visit}, {positions(engine)}, chain {keeper.head()}, head {head}"
                 time.sleep(0.1)
@@ -156,7 +161,7 @@ def test_two_api_workers_a_projections_worker_and_a_follower_under_load_record_e
         for name, path in logs.items():
             text = path.read_text(errors="replace")
             assert "Traceback" not in text, f"{name}:\n{text[-3000:]}"
-            if name in ("projections", "follow"):
+            if name != "api-1" and name != "api-2":
                 assert '"event": "wakeup_listening"' in text and "wakeup_not_listening" not in text, f"{name}:\n{text[-3000:]}"
         print(f"{VISITS} visits from {SENDERS} threads to 2 API workers in {sent_in:.1f} s; follower, projections and chain at the head {caught_up:.2f} s later")
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ledger.domain.errors import AppealAlreadyResolved, Forbidden, PanelRuleBroken
-
 from tests.integration.helpers import AUDITOR, EVALUATOR, FINANCE, PANEL, PURCHASER, World
 
 ACCOUNTANT = {"name": "Accountant Sun", "accountant_title": "senior"}
@@ -34,9 +33,7 @@ class TestOpenEvaluation:
         assert ledger.head() == head
 
     def test_a_third_party_may_evaluate_instead_of_a_panel(self, world, ledger):
-        evaluation_id = ledger.open_evaluation(
-            PURCHASER, contract_id=world.contract_id, stage="mid_term", panel=[], third_party="Social Work Evaluation Institute"
-        ).ids["evaluation_id"]
+        evaluation_id = ledger.open_evaluation(PURCHASER, contract_id=world.contract_id, stage="mid_term", panel=[], third_party="Social Work Evaluation Institute").ids["evaluation_id"]
         assert ledger.get_evaluation(AUDITOR, evaluation_id)["third_party"] == "Social Work Evaluation Institute"
 
     def test_a_valid_panel_is_recorded(self, world, ledger):

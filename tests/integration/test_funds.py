@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from ledger.domain.errors import Forbidden, FundCapExceeded, FundSourceNotAllowed, InvalidInput
-
 from tests.integration.helpers import FINANCE, FISCAL_YEAR, PURCHASER, appropriate_fund, contractor_actor, declare_ceiling
 
 

@@ -13,9 +13,9 @@ from eventsourcing.persistence import IntegrityError
 from ledger.application import Ledger
 from ledger.domain.actors import Actor
 from ledger.domain.records import ApiToken
+from ledger.settings import Settings
 from stores.group_commit import GroupCommit, Item
 from stores.postgres import ReadSetChanged
-from ledger.settings import Settings
 
 pytestmark = pytest.mark.postgres_only
 

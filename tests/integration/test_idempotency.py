@@ -9,14 +9,11 @@ import pytest
 from ledger.application import Request
 from ledger.domain.contractors import REQUIRED_ATTESTATIONS
 from ledger.domain.errors import IdempotencyKeyReused
-
 from tests.integration.helpers import FINANCE, PURCHASER, T_MID_TERM, World, credit_code, declare_ceiling, national_id
 
 
 def register(ledger, request: Request, code: str):
-    return ledger.register_contractor(
-        PURCHASER, name="Sunshine Centre", contractor_type="social_organisation", credit_code=code, attestations=list(REQUIRED_ATTESTATIONS), request=request
-    )
+    return ledger.register_contractor(PURCHASER, name="Sunshine Centre", contractor_type="social_organisation", credit_code=code, attestations=list(REQUIRED_ATTESTATIONS), request=request)
 
 
 class TestIdempotency:

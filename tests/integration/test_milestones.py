@@ -11,7 +11,6 @@ from eventsourcing.utils import get_topic
 from ledger.domain.records import VolumeTally
 from ledger.domain.visits import Visit
 from ledger.processes import MilestoneProcess
-
 from tests.integration.helpers import FINANCE, PURCHASER, T_VOLUME, VOLUME, VOLUME_QUANTITY, World
 
 
@@ -181,3 +180,36 @@ class TestCountedVisits:
         deliver(world, 1)
         MilestoneProcess(ledger).run_until_idle()
         assert [c["visit_id"] for c in counted(world)][: VOLUME_QUANTITY - 1] == visit_ids
+
+
+def kept(world: World) -> dict[str, int]:
+    """How many visits of each service the tally keeps by name."""
+    t = world.ledger.repository.get(VolumeTally.create_id(contract_id=world.contract_id))
+    return {code: len(visits) for code, visits in t.counting.items()}
+
+
+class TestWhatTheTallyKeeps:
+    def test_visits_of_a_service_no_milestone_waits_for_are_counted_but_not_kept(self, world, ledger):
+        deliver(world, 3, service_code="meals")
+        deliver(world, 2)
+        MilestoneProcess(ledger).run_until_idle()
+        assert tally(world) == {"meals": 3, "visiting": 2}
+        assert kept(world) == {"visiting": 2}
+
+    def test_a_service_is_forgotten_once_its_last_milestone_is_fulfilled_and_stays_counted(self, world, ledger):
+        deliver(world, VOLUME_QUANTITY + 3)
+        MilestoneProcess(ledger, batch_size=7).run_until_idle()
+        assert world.milestone(VOLUME)["status"] == "fulfilled" and len(counted(world) or []) == VOLUME_QUANTITY
+        deliver(world, 2)
+        MilestoneProcess(ledger).run_until_idle()
+        assert tally(world) == {"visiting": VOLUME_QUANTITY + 5}
+        assert kept(world) == {}
+        forgot = [e for e in ledger.events.get(VolumeTally.create_id(contract_id=world.contract_id)) if type(e).__name__ == "Forgot"]
+        assert [e.service_codes for e in forgot] == [["visiting"]]
+
+    def test_a_void_of_a_forgotten_visit_still_lowers_the_count(self, world, ledger):
+        visit_ids = deliver(world, VOLUME_QUANTITY + 1)
+        MilestoneProcess(ledger).run_until_idle()
+        ledger.void_visit(world.contractor, visit_ids[0], "posted twice")
+        MilestoneProcess(ledger).run_until_idle()
+        assert tally(world) == {"visiting": VOLUME_QUANTITY} and kept(world) == {}

@@ -25,7 +25,6 @@ from ledger.processes import MilestoneProcess
 from projections.runner import NAMES, ProjectionRunner, Rebuilder
 from projections.store import make_engine, migrate
 from projections.tables import LIVE
-
 from tests.integration.helpers import (
     EVALUATOR,
     FINANCE,
@@ -69,7 +68,7 @@ class Stream:
     failed_checks: int = 0
 
     @classmethod
-    def start(cls, ledger: Ledger, *, contractors: int = 3, cases_each: int = 12, seed: int = 7) -> "Stream":
+    def start(cls, ledger: Ledger, *, contractors: int = 3, cases_each: int = 12, seed: int = 7) -> Stream:
         stream = cls(ledger, random.Random(seed))
         first = World.build(ledger, workers=3, fund_amount="200000.00")
         stream.worlds.append(first)
@@ -194,8 +193,12 @@ def assert_figures(ledger: Ledger, engine: Engine, stream: Stream) -> None:
     with engine.connect() as conn:
         posted, delivered, confirmed, disputed, voided, failed = conn.execute(
             select(
-                func.sum(lines.c.posted), func.sum(lines.c.delivered), func.sum(lines.c.confirmed),
-                func.sum(lines.c.disputed), func.sum(lines.c.voided), func.sum(lines.c.failed_checks),
+                func.sum(lines.c.posted),
+                func.sum(lines.c.delivered),
+                func.sum(lines.c.confirmed),
+                func.sum(lines.c.disputed),
+                func.sum(lines.c.voided),
+                func.sum(lines.c.failed_checks),
             )
         ).one()
         caseload_visits = conn.execute(select(func.count()).select_from(visits)).scalar_one()

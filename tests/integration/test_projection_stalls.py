@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from ledger.domain import limits
 from ledger.application import Ledger
+from ledger.domain import limits
 from projections.readside import ReadSide
 from projections.runner import NAMES, ProjectionRunner, Rebuilder
 from projections.stalls import ProjectionStalled, Stall
@@ -138,9 +138,7 @@ def _legacy_worker_name(ledger: Ledger, world: World, name: str) -> int:
 
 
 @pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
-def test_a_rebuild_that_meets_an_event_it_cannot_apply_fails_clearly_and_leaves_the_live_tables_serving(
-    ledger: Ledger, engine: Engine, settings, tmp_path: Path
-) -> None:
+def test_a_rebuild_that_meets_an_event_it_cannot_apply_fails_clearly_and_leaves_the_live_tables_serving(ledger: Ledger, engine: Engine, settings, tmp_path: Path) -> None:
     world = World.build(ledger, workers=1)
     runner = ProjectionRunner(ledger, engine)
     runner.ensure_positions()
@@ -157,7 +155,7 @@ def test_a_rebuild_that_meets_an_event_it_cannot_apply_fails_clearly_and_leaves_
     env = dict(os.environ, LEDGER_DATABASE_URL=settings.database_url, LEDGER_ID_HASH_KEY=settings.id_hash_key, LEDGER_ENVIRONMENT="test")
     done = subprocess.run([str(LEDGER_SCRIPT), "projections", "rebuild", "caseload"], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
-    error = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    error = [line for line in done.stderr.splitlines() if line.startswith("ledger: error:")]
     assert len(error) == 1 and f"position {bad_position} (Contractor.WorkerEnrolled of {world.org.contractor_id})" in error[0], done.stderr
     assert dump(engine) == served
 

@@ -8,7 +8,6 @@ import pytest
 
 from ledger.application import Ledger
 from ledger.domain.errors import ContractorSuspended
-
 from tests.integration.helpers import PURCHASER, World
 
 
@@ -44,9 +43,7 @@ def test_a_suspension_committed_between_the_load_and_the_save_makes_the_visit_re
     try:
         head = world.ledger.head()
         with pytest.raises(ContractorSuspended):
-            racing.record_visit(
-                world.contractor, case_id=case_id, worker_id=world.worker, service_code="visiting", started_at=_recent()[0], ended_at=_recent()[1]
-            )
+            racing.record_visit(world.contractor, case_id=case_id, worker_id=world.worker, service_code="visiting", started_at=_recent()[0], ended_at=_recent()[1])
         assert racing.saves == 1  # the save was refused; the retry's checks, on fresh state, refused the visit
         assert world.ledger.head() == head + 1  # the suspension only
     finally:

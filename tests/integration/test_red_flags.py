@@ -115,6 +115,22 @@ def test_one_workers_overlapping_visits_are_flagged_naming_both(ledger, flags):
     assert named(flag) == [("Visit.Delivered", first), ("Visit.Delivered", second)]
 
 
+def test_a_visit_inside_its_workers_long_visit_is_flagged_however_many_shorter_visits_came_between(ledger, flags):
+    # The overlap lookup reads only visits that started within the worker's longest visit
+    # before the new one: the window must reach back to the long visit, not to the last one.
+    world = World.build(ledger, **SMALL_LINE)
+    case_id = world.case()
+    long_visit, _ = post(world, case_id, at(1, days_ago=3, minutes=10 * 60))  # 01:00-11:00
+    for days_ago in (2, 1):
+        post(world, case_id, at(8, days_ago=days_ago, minutes=20))
+    assert "overlapping_visits" not in flags()  # stored: the next visit's lookup reads the table
+    inside, position = post(world, case_id, at(10, days_ago=3, minutes=20))  # 10:00-10:20, 9 h after its start
+
+    (flag,) = flags()["overlapping_visits"]
+    assert flag["subject_id"] == inside and flag["raised_position"] == position
+    assert named(flag) == [("Visit.Delivered", long_visit), ("Visit.Delivered", inside)]
+
+
 def test_more_visits_a_day_than_the_setting_allows_are_flagged_with_every_visit_of_that_day(ledger, flags):
     world = World.build(ledger)
     case_id = world.case()
@@ -197,4 +213,3 @@ def test_a_rebuild_raises_the_same_flags(ledger, flags, settings):
     finally:
         engine.dispose()
     assert flags() == live and set(live) == {"overlapping_visits", "shared_evidence_hash", "disputes_and_failed_checks"}
-

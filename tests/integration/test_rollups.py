@@ -86,10 +86,7 @@ def _mixed_history(ledger: Ledger) -> tuple[World, dict[str, Any]]:
 
 def _rows(engine: Engine, tables: Any) -> dict[str, list[tuple[Any, ...]]]:
     with engine.connect() as conn:
-        return {
-            table.name.split("__")[0]: [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key.columns))]
-            for table in Rollups(tables).owned_tables()
-        }
+        return {table.name.split("__")[0]: [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key.columns))] for table in Rollups(tables).owned_tables()}
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -106,6 +103,7 @@ def test_the_counters_follow_what_was_posted_and_take_back_from_the_original_buc
         cells = {(r.worker_id, r.township, r.village): (r.visits, _aware(r.last_visit_at)) for r in conn.execute(select(t.rollup_cells))}
         open_cases = {(r.township, r.village, r.self_care_level): r.open for r in conn.execute(select(t.rollup_open_cases))}
         worker_cases = {(r.worker_id, r.case_id): r.visits for r in conn.execute(select(t.rollup_worker_cases))}
+        workers = {r.worker_id: r.open_cases for r in conn.execute(select(t.rollup_workers)) if r.open_cases}
 
     expected_cells: dict[tuple[str, str, str], tuple[int, datetime | None]] = {}
     for v in posted["visits"].values():
@@ -126,6 +124,13 @@ def test_the_counters_follow_what_was_posted_and_take_back_from_the_original_buc
     for v in posted["visits"].values():
         expected_pairs[(v["worker"], v["case"])] = expected_pairs.get((v["worker"], v["case"]), 0) + v["counts"]
     assert worker_cases == expected_pairs
+
+    # A worker's open cases: open cases it has visits in that still count (one closed after its visits).
+    expected_workers: dict[str, int] = {}
+    for (worker, case_id), n in expected_pairs.items():
+        if n > 0 and posted["cases"][case_id]["open"]:
+            expected_workers[worker] = expected_workers.get(worker, 0) + 1
+    assert workers == expected_workers and sum(workers.values()) >= 2
 
 
 def test_runs_of_events_through_the_batch_handlers_leave_the_rows_the_per_event_handlers_leave(ledger: Ledger, engine: Engine):

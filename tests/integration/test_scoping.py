@@ -18,7 +18,6 @@ from ledger.domain.errors import (
     NotFound,
     VisitNotFound,
 )
-
 from tests.integration.helpers import EVALUATOR, PURCHASER, Org, World, recent, register_contractor, sign_contract
 
 
@@ -47,9 +46,7 @@ def rival(world, ledger) -> Rival:
     case_id = world.case(beneficiary_id, contract_id=contract_id, actor=org.actor)
     referred_case_id = world.case(contract_id=contract_id, accept=False)
     visit_id = world.visit(case_id, worker_id=org.workers[0], actor=org.actor)
-    evaluation_id = ledger.open_evaluation(
-        PURCHASER, contract_id=contract_id, stage="final", panel=[], third_party="Institute"
-    ).ids["evaluation_id"]
+    evaluation_id = ledger.open_evaluation(PURCHASER, contract_id=contract_id, stage="final", panel=[], third_party="Institute").ids["evaluation_id"]
     return Rival(org, contract_id, beneficiary_id, case_id, referred_case_id, visit_id, evaluation_id)
 
 

@@ -7,7 +7,6 @@ import uuid
 from decimal import Decimal
 
 from ledger.processes import MilestoneProcess
-
 from tests.integration.helpers import FINANCE, PURCHASER, T_VOLUME, World
 
 

@@ -8,7 +8,6 @@ import pytest
 
 from ledger.domain.errors import AppealPending, Forbidden, MilestoneNotFulfilled, TrancheAlreadyReleased, TrancheClosed
 from ledger.processes import MilestoneProcess
-
 from tests.integration.helpers import (
     AUDITOR,
     EVALUATOR,
@@ -106,6 +105,12 @@ class TestEvaluationLinkedTranches:
         ledger.appeal_evaluation(world.contractor, evaluation_id, "scores too low")
         with pytest.raises(AppealPending):
             world.release(T_MID_TERM)
-        ledger.resolve_appeal(PURCHASER, evaluation_id, upheld=True, revised_scores={k: 90 for k in ("administration", "record_keeping", "progress", "quality_system", "risk", "implementation", "effectiveness", "satisfaction", "social_benefit")}, note="upheld")
+        ledger.resolve_appeal(
+            PURCHASER,
+            evaluation_id,
+            upheld=True,
+            revised_scores={k: 90 for k in ("administration", "record_keeping", "progress", "quality_system", "risk", "implementation", "effectiveness", "satisfaction", "social_benefit")},
+            note="upheld",
+        )
         world.release(T_MID_TERM)
         assert world.tranche(T_MID_TERM)["released_amount"] == Decimal("1000.00")

@@ -9,7 +9,6 @@ import random
 
 from projections.runner import NAMES
 from projections.store import make_engine, migrate
-
 from tests.integration.test_projection_crashes import (
     Stream,
     Worker,

@@ -15,8 +15,7 @@ from ledger.domain.errors import (
     ServiceNotReferred,
     Subcontracting,
 )
-
-from tests.integration.helpers import PURCHASER, World, register_contractor, sign_contract, today
+from tests.integration.helpers import PURCHASER, World, register_contractor, today
 
 
 @pytest.fixture

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ledger.domain.beneficiaries import Beneficiary, national_id_hash, normalise_national_id
-from ledger.domain.errors import BeneficiaryDeregistered, CategoryChangeInvalid, InvalidInput, InvalidNationalId, InvalidScores
-
+from ledger.domain.errors import BeneficiaryDeregistered, CategoryChangeInvalid, InvalidInput, InvalidNationalId, InvalidScores, NationalIdCheckFailed
 from tests.unit.support import PURCHASER
 
-ID_NUMBER = "11010119800101123X"
+ID_NUMBER = "11010119800101111X"
 KEY = b"unit-test-key"
 
 
@@ -31,7 +30,7 @@ class TestNationalId:
     def test_the_number_is_kept_only_as_a_keyed_hash_and_its_last_four_digits(self):
         p = person()
         assert p.national_id_hash == national_id_hash(ID_NUMBER, KEY)
-        assert p.national_id_last4 == "123X"
+        assert p.national_id_last4 == "111X"
         assert ID_NUMBER not in repr(p.__dict__)
         (registered,) = p.collect_events()
         assert ID_NUMBER not in repr(registered.__dict__)
@@ -106,3 +105,9 @@ class TestDeregistration:
         assert p.served_by("contractor-1")
         assert not p.served_by("contractor-2")
         assert not p.served_by(None)
+
+
+def test_a_one_digit_typo_in_the_national_id_is_refused_by_its_check_digit():
+    typo = ID_NUMBER[:5] + str((int(ID_NUMBER[5]) + 1) % 10) + ID_NUMBER[6:]
+    with pytest.raises(NationalIdCheckFailed):
+        normalise_national_id(typo)

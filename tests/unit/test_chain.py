@@ -20,10 +20,13 @@ def test_the_canonical_form_is_length_prefixed_and_names_every_stored_field():
     form = canonical(*EVENT)
     assert form == (
         (7).to_bytes(8, "big")
-        + (36).to_bytes(4, "big") + b"12345678-1234-5678-1234-567812345678"
+        + (36).to_bytes(4, "big")
+        + b"12345678-1234-5678-1234-567812345678"
         + (3).to_bytes(8, "big")
-        + (33).to_bytes(4, "big") + b"ledger.domain.visits:Visit.Posted"
-        + (7).to_bytes(4, "big") + b'{"a":1}'
+        + (33).to_bytes(4, "big")
+        + b"ledger.domain.visits:Visit.Posted"
+        + (7).to_bytes(4, "big")
+        + b'{"a":1}'
     )
 
 

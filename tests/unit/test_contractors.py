@@ -12,19 +12,19 @@ from ledger.domain.errors import (
     ContractorDebarred,
     ContractorIneligible,
     ContractorSuspended,
-    InvalidInput,
+    CreditCodeCheckFailed,
+    InvalidCreditCode,
     WorkerAlreadyEnrolled,
     WorkerNotFound,
 )
 from ledger.domain.rules import Policy
-
 from tests.unit.support import POLICY, PURCHASER
 
 FRAUD_DAY = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)
 
 
 def contractor(workers: int = 1, attestations: tuple[str, ...] = REQUIRED_ATTESTATIONS, contractor_type: str = "social_organisation") -> Contractor:
-    c = Contractor.register("Sunshine Centre", contractor_type, "52110000ABCDEFGH12", list(attestations), PURCHASER)
+    c = Contractor.register("Sunshine Centre", contractor_type, "52110000ABCDEFGH1U", list(attestations), PURCHASER)
     for i in range(workers):
         c.enrol_worker(f"w{i}", f"Worker {i}", "social worker", PURCHASER)
     return c
@@ -60,11 +60,15 @@ class TestEligibility:
         c.check_eligible(allow_natural_person=True)
 
     def test_an_organisation_needs_a_well_formed_credit_code(self):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidCreditCode):
             Contractor.register("Bad code", "enterprise", "123", [], PURCHASER)
 
+    def test_a_one_character_typo_in_the_credit_code_is_refused_by_its_check_character(self):
+        with pytest.raises(CreditCodeCheckFailed):
+            Contractor.register("Typo", "enterprise", "52110000ABCDEFGH2U", [], PURCHASER)
+
     def test_the_contractor_id_derives_from_the_credit_code(self):
-        assert contractor().id == Contractor.create_id(credit_code="52110000ABCDEFGH12")
+        assert contractor().id == Contractor.create_id(credit_code="52110000ABCDEFGH1U")
 
 
 class TestDebarment:

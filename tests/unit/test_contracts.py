@@ -27,7 +27,6 @@ from ledger.domain.errors import (
     UnknownServiceItem,
 )
 from ledger.domain.rules import Policy
-
 from tests.unit.support import END, FINANCE, POLICY, PURCHASER, START, TRANCHES, sign
 
 
@@ -95,6 +94,22 @@ class TestVisitsAgainstTheContract:
             contract.check_within_term(START - timedelta(days=1))
         with pytest.raises(OutsideContractTerm):
             contract.check_within_term(END + timedelta(days=1))
+
+
+class TestVolumeAwaited:
+    def test_a_pending_volume_milestone_awaits_its_own_service_only(self):
+        contract = sign()
+        assert (contract.awaits_volume_of("visiting"), contract.awaits_volume_of("meals")) == (True, False)
+
+    def test_a_milestone_over_every_service_awaits_each_of_them(self):
+        every = [{"milestone_id": "m-all", "kind": "service_volume", "quantity": 5}]
+        contract = sign(milestones=every, tranches=[])
+        assert contract.awaits_volume_of("visiting") and contract.awaits_volume_of("meals")
+
+    def test_a_fulfilled_milestone_awaits_nothing_more(self):
+        contract = sign()
+        contract.fulfil_volume_milestone("m-volume", 3, FINANCE)
+        assert not contract.awaits_volume_of("visiting")
 
 
 class TestTranches:
@@ -253,4 +268,3 @@ def test_every_contract_event_records_who_did_it_and_when_in_utc():
     for e in events:
         assert e.by in (PURCHASER, FINANCE)
         assert e.timestamp.utcoffset() == timedelta(0)
-

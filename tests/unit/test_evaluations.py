@@ -9,7 +9,6 @@ import pytest
 from ledger.domain.errors import AppealAlreadyResolved, EvaluationStateConflict, InvalidScores, PanelRuleBroken
 from ledger.domain.evaluations import Evaluation, check_panel
 from ledger.domain.rules import Policy
-
 from tests.unit.support import CONTRACTOR, EVALUATOR, POLICY, PURCHASER, scores
 
 ACCOUNTANT = {"name": "Accountant Sun", "accountant_title": "intermediate"}

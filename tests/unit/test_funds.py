@@ -16,7 +16,6 @@ from ledger.domain.errors import (
 )
 from ledger.domain.funds import Fund, PurchaseCeiling
 from ledger.domain.rules import Policy, money, positive_money
-
 from tests.unit.support import FINANCE, POLICY
 
 

@@ -77,7 +77,7 @@ class TestAggregatesApplyTheLimits:
             sign(milestones=milestones)
 
     def test_a_worker_name_with_a_nul_is_refused(self):
-        contractor = Contractor.register("阳光", "social_organisation", "52330100MJ1234567X", [], PURCHASER)
+        contractor = Contractor.register("阳光", "social_organisation", "52330100MJ1234567M", [], PURCHASER)
         with pytest.raises(InvalidText):
             contractor.enrol_worker("w-1", "张\x00三", "", CONTRACTOR)
 

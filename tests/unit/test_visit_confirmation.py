@@ -8,7 +8,6 @@ import pytest
 from ledger.domain.catalogue import FOLLOW_UP_CHANNELS, ConfirmationChannel
 from ledger.domain.errors import BeneficiaryProofMissing, ConfirmationNotAllowed, InvalidInput
 from ledger.domain.visits import Visit
-
 from tests.unit.support import CONTRACTOR, PURCHASER
 from tests.unit.support import visit as delivered
 

@@ -8,7 +8,6 @@ import pytest
 
 from ledger.domain.cases import Case
 from ledger.domain.errors import CaseStateConflict, InvalidInput, InvalidPeriod, ServiceNotReferred, VisitStateConflict
-
 from tests.unit.support import CONTRACTOR, PURCHASER, T0, visit
 
 

@@ -22,7 +22,7 @@ class Actor:
         return {"actor_id": self.actor_id, "role": self.role, "organisation_id": self.organisation_id, "correlation_id": self.correlation_id}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Actor":
+    def from_dict(cls, data: dict[str, Any]) -> Actor:
         return cls(**data)
 
     def require(self, *roles: Role) -> None:

@@ -21,26 +21,31 @@ from ledger.domain.catalogue import (
     NeedIndicator,
     SelfCareLevel,
 )
+from ledger.domain.check_digits import national_id_check_ok, national_id_shape_ok
 from ledger.domain.errors import (
     BeneficiaryDeregistered,
     CategoryChangeInvalid,
     InvalidInput,
     InvalidNationalId,
     InvalidScores,
+    NationalIdCheckFailed,
 )
 
 NEED_SCORE_MAX = limits.NEED_SCORE.maximum
 
 
-def normalise_national_id(national_id: str) -> str:
+def normalise_national_id(national_id: str, *, check_digit: bool = True) -> str:
+    """The number upper-cased; refused if misshapen or (unless told not to) its check digit is wrong."""
     value = national_id.strip().upper()
-    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not national_id_shape_ok(value):
         raise InvalidNationalId()
+    if check_digit and not national_id_check_ok(value):
+        raise NationalIdCheckFailed()
     return value
 
 
-def national_id_hash(national_id: str, key: bytes) -> str:
-    return hmac.new(key, normalise_national_id(national_id).encode(), hashlib.sha256).hexdigest()
+def national_id_hash(national_id: str, key: bytes, *, check_digit: bool = True) -> str:
+    return hmac.new(key, normalise_national_id(national_id, check_digit=check_digit).encode(), hashlib.sha256).hexdigest()
 
 
 def _enum(enum: type, value: str, what: str) -> str:
@@ -68,7 +73,7 @@ class Beneficiary(LedgerAggregate):
         village: str,
         self_care_level: str,
         by: Actor,
-    ) -> "Beneficiary":
+    ) -> Beneficiary:
         clear = normalise_national_id(national_id)
         limits.BENEFICIARY_NAME.check(name, "name")
         limits.HOUSEHOLD_ID.check(household_id, "household id")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from eventsourcing.domain import event
 
 from ledger.domain import limits
@@ -31,7 +29,7 @@ class Case(LedgerAggregate):
         village: str,
         note: str,
         by: Actor,
-    ) -> "Case":
+    ) -> Case:
         limits.REFERRED_SERVICES.check(services, "services")
         limits.VISIT_INTERVAL_DAYS.check(visit_interval_days, "visit interval in days")
         limits.NOTE.check(note, "note")

@@ -19,7 +19,9 @@ class Label:
 class Labelled(str, Enum):
     """A string enum whose members carry zh-CN and English labels."""
 
-    def __new__(cls, value: str, zh: str, en: str) -> "Labelled":
+    # The labels as *labels: mypy then reads a lookup by value, Role("finance"), as the call it is.
+    def __new__(cls, value: str, *labels: str) -> Labelled:
+        zh, en = labels  # each member names both, or the class does not load
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = Label(zh, en)  # type: ignore[attr-defined]

@@ -12,12 +12,15 @@ from ledger.domain import limits
 from ledger.domain.actors import Actor
 from ledger.domain.base import LedgerAggregate, add_years, derived_id, utcnow
 from ledger.domain.catalogue import ContractorType
+from ledger.domain.check_digits import credit_code_check_ok, credit_code_shape_ok
 from ledger.domain.errors import (
     CarerRatioExceeded,
     ContractorDebarred,
     ContractorIneligible,
     ContractorSuspended,
     ContractStateConflict,
+    CreditCodeCheckFailed,
+    InvalidCreditCode,
     InvalidInput,
     WorkerAlreadyEnrolled,
     WorkerNotFound,
@@ -34,8 +37,12 @@ REQUIRED_ATTESTATIONS = (
 )
 
 
-def credit_code_ok(code: str) -> bool:
-    return len(code) == 18 and code.isalnum() and code.upper() == code
+def check_credit_code(code: str) -> None:
+    """Shape and check character of a unified social credit code (GB 32100)."""
+    if not credit_code_shape_ok(code):
+        raise InvalidCreditCode()
+    if not credit_code_check_ok(code):
+        raise CreditCodeCheckFailed()
 
 
 class Contractor(LedgerAggregate):
@@ -44,7 +51,7 @@ class Contractor(LedgerAggregate):
         return derived_id("contractor", credit_code)
 
     @classmethod
-    def register(cls, name: str, contractor_type: str, credit_code: str, attestations: list[str], by: Actor) -> "Contractor":
+    def register(cls, name: str, contractor_type: str, credit_code: str, attestations: list[str], by: Actor) -> Contractor:
         limits.CONTRACTOR_NAME.check(name, "name")
         limits.CREDIT_CODE.check(credit_code, "credit code")
         limits.ATTESTATIONS.check(attestations, "attestations")
@@ -52,8 +59,8 @@ class Contractor(LedgerAggregate):
             kind = ContractorType(contractor_type)
         except ValueError:
             raise InvalidInput(f"unknown contractor type {contractor_type!r}") from None
-        if kind is not ContractorType.NATURAL_PERSON and not credit_code_ok(credit_code):
-            raise InvalidInput("a unified social credit code is 18 upper-case letters and digits")
+        if kind is not ContractorType.NATURAL_PERSON:
+            check_credit_code(credit_code)
         unknown = sorted(set(attestations) - set(REQUIRED_ATTESTATIONS))
         if unknown:
             raise InvalidInput(f"unknown attestations: {', '.join(unknown)}")
@@ -94,9 +101,7 @@ class Contractor(LedgerAggregate):
         if missing:
             raise ContractorIneligible(f"{self.name} lacks attestations: {', '.join(missing)}")
         if self.contractor_type == ContractorType.NATURAL_PERSON.value and not allow_natural_person:
-            raise ContractorIneligible(
-                "a natural person may contract only where no organisation qualifies; say so on the contract"
-            )
+            raise ContractorIneligible("a natural person may contract only where no organisation qualifies; say so on the contract")
 
     def attest(self, attestations: list[str], by: Actor) -> None:
         limits.ATTESTATIONS.check(attestations, "attestations")
@@ -177,9 +182,7 @@ class Contractor(LedgerAggregate):
     def check_ratio(self, workers: int, demand: Fraction, *, removing: bool = False) -> None:
         if demand > workers:
             what = "removing the worker" if removing else "accepting the case"
-            raise CarerRatioExceeded(
-                f"{what} would need {float(demand):.2f} carers; {workers} enrolled"
-            )
+            raise CarerRatioExceeded(f"{what} would need {float(demand):.2f} carers; {workers} enrolled")
 
     def take_case(self, case_id: str, self_care_level: str, policy: Policy, by: Actor) -> None:
         demand = self.caseload_demand(policy) + policy.carer_load(self_care_level)

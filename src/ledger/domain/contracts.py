@@ -155,7 +155,7 @@ class Contract(LedgerAggregate):
         tranches: list[dict[str, Any]],
         policy: Policy,
         by: Actor,
-    ) -> "Contract":
+    ) -> Contract:
         try:
             method = ProcurementMethod(procurement_method)
         except ValueError:
@@ -252,6 +252,12 @@ class Contract(LedgerAggregate):
 
     def volume_milestones(self) -> list[dict[str, Any]]:
         return [m for m in self.milestones.values() if m["kind"] == MilestoneKind.SERVICE_VOLUME.value]
+
+    def awaits_volume_of(self, service_code: str) -> bool:
+        """Whether a pending volume milestone would count this service's visits (one of its own,
+        or one over every service). Milestones are fixed at signing and never return to pending,
+        so once this is false for a service it stays false."""
+        return any(m["status"] == PENDING and m["service_code"] in (service_code, None) for m in self.volume_milestones())
 
     # --- milestones -----------------------------------------------------------------------
     def _milestone(self, milestone_id: str) -> dict[str, Any]:

@@ -67,6 +67,10 @@ class TrancheNotFound(NotFound):
     """No such payment tranche in this contract."""
 
 
+class TokenNotFound(NotFound):
+    """No such API token."""
+
+
 # --- forbidden ------------------------------------------------------------------------------
 class Forbidden(LedgerError):
     """Your role may not do this."""
@@ -100,6 +104,18 @@ class InvalidAmount(InvalidInput):
 
 class InvalidNationalId(InvalidInput):
     """The national ID number is not 18 characters of digits (the last may be X)."""
+
+
+class NationalIdCheckFailed(InvalidNationalId):
+    """The national ID number's last character is not its check digit (GB 11643): a mistyped digit?"""
+
+
+class InvalidCreditCode(InvalidInput):
+    """A unified social credit code is 8 digits and 10 upper-case letters or digits (no I, O, S, V, Z)."""
+
+
+class CreditCodeCheckFailed(InvalidCreditCode):
+    """The unified social credit code's last character is not its check character (GB 32100): a mistyped character?"""
 
 
 class InvalidPeriod(InvalidInput):

@@ -54,7 +54,7 @@ class Evaluation(LedgerAggregate):
         third_party: str | None,
         policy: Policy,
         by: Actor,
-    ) -> "Evaluation":
+    ) -> Evaluation:
         try:
             stage = EvaluationStage(stage).value
         except ValueError:

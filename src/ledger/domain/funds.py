@@ -28,7 +28,7 @@ class PurchaseCeiling(LedgerAggregate):
         return derived_id("purchase-ceiling", fiscal_year)
 
     @classmethod
-    def declare(cls, fiscal_year: int, prior_year_subsidy_total: Decimal, policy: Policy, by: Actor) -> "PurchaseCeiling":
+    def declare(cls, fiscal_year: int, prior_year_subsidy_total: Decimal, policy: Policy, by: Actor) -> PurchaseCeiling:
         limits.FISCAL_YEAR.check(fiscal_year, "fiscal year")
         total = positive_money(prior_year_subsidy_total)
         ceiling = (total * policy.purchase_cap_rate).quantize(Decimal("0.01"))
@@ -44,10 +44,7 @@ class PurchaseCeiling(LedgerAggregate):
 
     def take(self, fund_id: str, amount: Decimal, by: Actor) -> None:
         if self.appropriated + amount > self.ceiling:
-            raise FundCapExceeded(
-                f"fiscal year {self.fiscal_year}: {self.appropriated} already appropriated, "
-                f"{amount} more would exceed the ceiling of {self.ceiling}"
-            )
+            raise FundCapExceeded(f"fiscal year {self.fiscal_year}: {self.appropriated} already appropriated, {amount} more would exceed the ceiling of {self.ceiling}")
         self._taken(fund_id=fund_id, amount=amount, by=by)
 
     @event("Taken")
@@ -58,7 +55,7 @@ class PurchaseCeiling(LedgerAggregate):
 
 class Fund(LedgerAggregate):
     @classmethod
-    def appropriate(cls, name: str, source: str, fiscal_year: int, amount: Decimal, by: Actor) -> "Fund":
+    def appropriate(cls, name: str, source: str, fiscal_year: int, amount: Decimal, by: Actor) -> Fund:
         limits.FUND_NAME.check(name, "fund name")
         limits.FISCAL_YEAR.check(fiscal_year, "fiscal year")
         try:
@@ -106,9 +103,7 @@ class Fund(LedgerAggregate):
         committed = self.commitments.get(contract_id, Decimal("0.00"))
         paid = self.disbursements.get(contract_id, Decimal("0.00"))
         if paid + amount > committed:
-            raise CommitmentExceeded(
-                f"contract {contract_id}: {paid} paid of {committed} committed; {amount} more is too much"
-            )
+            raise CommitmentExceeded(f"contract {contract_id}: {paid} paid of {committed} committed; {amount} more is too much")
         self._disbursed(contract_id=contract_id, tranche_id=tranche_id, amount=amount, by=by)
 
     @event("Disbursed")

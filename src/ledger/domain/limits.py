@@ -111,7 +111,6 @@ MONEY_MAX_DIGITS = 14
 MONEY_PLACES = 2
 
 
-
 def check_yuan(value: Decimal, what: str = "amount") -> Decimal:
     if not -MAX_YUAN <= value <= MAX_YUAN:
         raise OutOfRange(f"{what} must not exceed {MAX_YUAN} yuan")
@@ -154,6 +153,7 @@ VISIT_NOTES = TextLimit(2000, min_length=0)
 EVIDENCE_HASH = TextLimit(200, min_length=0)
 # Visits in one bulk request (POST /visits/batch, /visits/batch.csv): a day's work of a team.
 VISITS_PER_BATCH = ListLimit(1000, min_items=1)
+ROSTER_ROWS = ListLimit(1000, min_items=1)  # beneficiaries per roster import (each its own command)
 
 # --- contracts ------------------------------------------------------------------------------
 MILESTONE_ID = TextLimit(64)

@@ -63,9 +63,11 @@ class VolumeTally(LedgerAggregate):
     that follows the log; visits themselves never touch it, so they never contend.
 
     Besides the counts it keeps which visits count, in log order (service -> visit id -> log
-    position), so a fulfilled milestone names the visits behind it. The map grows with the
-    contract's visits (tens of thousands at city scale, a few MB in a snapshot at most); a visit
-    leaves it in O(1) when it stops counting."""
+    position), so a fulfilled milestone names the visits behind it; a visit leaves it in O(1)
+    when it stops counting. Only services that a pending volume milestone still waits for are
+    kept, and a service is forgotten once none does: the map stays within the largest pending
+    quantity rather than growing with the contract's visits (which would fill every process's
+    memory and every snapshot at province scale)."""
 
     @staticmethod
     def create_id(contract_id: str, **_: Any):  # type: ignore[override]
@@ -96,9 +98,21 @@ class VolumeTally(LedgerAggregate):
         merged = heapq.merge(*(line.items() for line in lines), key=lambda item: item[1])
         return [{"visit_id": visit_id, "position": position} for visit_id, position in itertools.islice(merged, quantity)]
 
-    def add(
-        self, deltas: dict[str, int], through: int, by: Actor, added: list[list[Any]] | None = None, removed: list[list[Any]] | None = None
-    ) -> None:
+    def kept_services(self) -> set[str]:
+        return set(self._counting())
+
+    def forget(self, service_codes: list[str], by: Actor) -> None:
+        """Drops the kept visits of services no pending milestone waits for any more."""
+        if stale := sorted(set(service_codes) & self.kept_services()):
+            self._forgot(service_codes=stale, by=by)
+
+    @event("Forgot")
+    def _forgot(self, service_codes: list[str], by: Actor) -> None:
+        counting = self._counting()
+        for code in service_codes:
+            counting.pop(code, None)
+
+    def add(self, deltas: dict[str, int], through: int, by: Actor, added: list[list[Any]] | None = None, removed: list[list[Any]] | None = None) -> None:
         """`added`: [service, visit id, position] of visits that began counting; `removed`:
         [service, visit id] of visits that stopped."""
         if any(deltas.values()) or added or removed:
@@ -106,9 +120,7 @@ class VolumeTally(LedgerAggregate):
 
     # `added` and `removed` default to None: tallies recorded before them replay as counts only.
     @event("Tallied")
-    def _tallied(
-        self, deltas: dict[str, int], through: int, by: Actor, added: list[list[Any]] | None = None, removed: list[list[Any]] | None = None
-    ) -> None:
+    def _tallied(self, deltas: dict[str, int], through: int, by: Actor, added: list[list[Any]] | None = None, removed: list[list[Any]] | None = None) -> None:
         for code, delta in deltas.items():
             self.counts[code] = self.counts.get(code, 0) + delta
         counting = self._counting()

@@ -41,7 +41,7 @@ class Visit(LedgerAggregate):
         village: str,
         by: Actor,
         visit_id: UUID | None = None,
-    ) -> "Visit":
+    ) -> Visit:
         """A new visit; `visit_id` gives it an id derived from a client's own key (bulk posting), so
         the store's version check records it once however often the client sends it."""
         if started_at.tzinfo is None or ended_at.tzinfo is None:
@@ -172,9 +172,7 @@ class Visit(LedgerAggregate):
         )
 
     @event("Disputed")
-    def _disputed(
-        self, reason: str, channel: str, contract_id: str, service_code: str, volume_delta: int, by: Actor, proof: str | None = None
-    ) -> None:
+    def _disputed(self, reason: str, channel: str, contract_id: str, service_code: str, volume_delta: int, by: Actor, proof: str | None = None) -> None:
         self.confirmation = "disputed"
         self.counts = False
 
