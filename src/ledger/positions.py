@@ -19,7 +19,12 @@ def first_position(recorder: Any, originator_id: UUID) -> int | None:
     else:  # SQLite: the notification id is the rowid
         statement = f"SELECT rowid AS position FROM {table} WHERE originator_id = ? AND originator_version = 1"
         params = (originator_id.hex,)
-    with datastore.transaction(commit=False) as cursor:
-        cursor.execute(statement, params)
-        row = cursor.fetchone()
+    if hasattr(datastore, "schema"):  # one statement in autocommit: no BEGIN and ROLLBACK round trips
+        with datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(statement, params)
+            row = cursor.fetchone()
+    else:
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, params)
+            row = cursor.fetchone()
     return None if row is None else int(row["position"])

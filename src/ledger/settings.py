@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     postgres_lock_timeout_seconds: float = Field(default=3.0, gt=0)
     postgres_connect_timeout_seconds: float = Field(default=2.0, gt=0)
     postgres_pool_timeout_seconds: float = Field(default=2.0, gt=0)
+    # A transaction of the event store waits on no one between its statements, so one left idle
+    # means a stalled or vanished process, which may hold the log's insert lock: the server ends
+    # it after this long. Longer than a loaded machine's pauses (the library's 5 s was not, in
+    # CI), short enough that a lost node does not stop every writer for long.
+    postgres_idle_in_transaction_timeout_seconds: float = Field(default=10.0, gt=0)
     # SQLite: how long a write waits for another writer's lock.
     sqlite_lock_timeout_seconds: float = Field(default=5.0, gt=0)
     # `ledger serve`: how long SIGTERM waits for requests in flight before it stops them.
@@ -124,6 +129,7 @@ class Settings(BaseSettings):
             lock=self.postgres_lock_timeout_seconds,
             connect=self.postgres_connect_timeout_seconds,
             pool=self.postgres_pool_timeout_seconds,
+            idle_in_transaction=self.postgres_idle_in_transaction_timeout_seconds,
             sqlite_lock=self.sqlite_lock_timeout_seconds,
         )
 
@@ -146,6 +152,7 @@ class StoreTimeouts:
     lock: float = 3.0
     connect: float = 2.0
     pool: float = 2.0
+    idle_in_transaction: float = 10.0
     sqlite_lock: float = 5.0
 
     def postgres_options(self) -> str:
@@ -182,6 +189,8 @@ def eventstore_env(database_url: str, timeouts: StoreTimeouts = StoreTimeouts())
             # A pooled connection that died in an outage is replaced before use, not failed on.
             "POSTGRES_PRE_PING": "yes",
             "POSTGRES_SERVER_CONNECT_TIMEOUT": str(math.ceil(timeouts.connect)),
+            # Whole seconds; the library sets it on each connection of its pool.
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(math.ceil(timeouts.idle_in_transaction)),
             "POSTGRES_SESSION_OPTIONS": timeouts.postgres_options(),
         }
     raise ValueError(f"unsupported database URL {database_url!r}: use sqlite:///PATH or postgresql://…")

@@ -43,11 +43,12 @@ def _select(recorder: Any, ids: Sequence[UUID], *, first_only: bool) -> list[tup
             f'SELECT notification_id, originator_id, originator_version, topic, state FROM "{datastore.schema}"."{table}" '
             f"WHERE originator_id = ANY(%s){first} ORDER BY originator_id, originator_version"
         )
-        with datastore.transaction(commit=False) as cursor:
+        # One statement is its own snapshot: no transaction, so building the events below never
+        # keeps one open (the library's connections end a transaction left idle for 5 s).
+        with datastore.get_connection() as conn, conn.cursor() as cursor:
             cursor.execute(statement, (list(ids),))
-            for row in cursor.fetchall():
-                rows.append((int(row["notification_id"]), _stored(row["originator_id"], row)))
-        return rows
+            found = cursor.fetchall()
+        return [(int(row["notification_id"]), _stored(row["originator_id"], row)) for row in found]
     # SQLite: the notification id is the rowid, and ids are stored as hex text.
     with datastore.transaction(commit=False) as cursor:
         for start in range(0, len(ids), SQLITE_IDS_PER_STATEMENT):
