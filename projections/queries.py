@@ -267,9 +267,20 @@ def _tranche(tr: Any) -> dict[str, Any]:
     }
 
 
-def payable_tranches(conn: Connection, *, org: str | None, policy: Policy | None = None, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+def payable_tranches(
+    conn: Connection,
+    *,
+    org: str | None,
+    policy: Policy | None = None,
+    contractor_id: str | None = None,
+    fund_id: str | None = None,
+    contract_no: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None]:
     """Finance's worklist: pending tranches whose milestone is fulfilled, on live contracts, with
-    what a release would pay now; a tranche whose evaluation is under appeal waits."""
+    what a release would pay now; a tranche whose evaluation is under appeal waits. Filtered by
+    contractor, fund or contract number as /read/contracts is; a contractor sees only its own."""
     policy = policy or Policy()
     tr, m, k, ev = t.tranches, t.milestones, t.contracts, t.evaluations
     stmt = (
@@ -280,8 +291,10 @@ def payable_tranches(conn: Connection, *, org: str | None, policy: Policy | None
         .where(tr.c.status == "pending", m.c.status == "fulfilled", k.c.status.in_(("active", "accepted")))
         .where(or_(ev.c.appeal.is_(None), ev.c.appeal != "pending"))
     )
-    if org:
-        stmt = stmt.where(k.c.contractor_id == org)
+    contractor_id = org or contractor_id
+    for col, value in (("contractor_id", contractor_id), ("fund_id", fund_id), ("contract_no", contract_no)):
+        if value:
+            stmt = stmt.where(k.c[col] == value)
     rows, next_cursor = page(conn, stmt, tr.c.contract_id, tr.c.tranche_id, descending=False, cursor=cursor, limit=limit)
     out = []
     for r in rows:

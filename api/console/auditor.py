@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from fastapi import APIRouter
 
 from api.console.core import Context, page
+from api.console.purchaser import CONTRACT_STATUSES
 from ledger.domain.catalogue import Role
 from ledger.domain.errors import BeneficiaryNotFound, InvalidInput, TrancheNotFound
 from projections import queries, trace_queries
@@ -31,11 +32,14 @@ def _time(value: str | None, what: str) -> datetime | None:
 
 @router.get("/console/trace")
 @page(R.AUDITOR, R.PURCHASER, R.FINANCE)
-def trace_index(ctx: Context, cursor: str | None = None):
-    """Where a trace starts: the tranches of every contract, released or not."""
-    contracts, next_cursor = ctx.query(queries.contracts, org=None, sort="signed_at", descending=True, cursor=cursor, limit=PAGE)
+def trace_index(ctx: Context, fund_id: str | None = None, contractor_id: str | None = None, status: str | None = None, cursor: str | None = None):
+    """Where a trace starts: the tranches of every contract, released or not, filtered as the
+    contracts list is."""
+    filters = {"contractor_id": contractor_id or None, "fund_id": fund_id or None, "status": status or None}
+    contracts, next_cursor = ctx.query(queries.contracts, org=None, **filters, sort="signed_at", descending=True, cursor=cursor, limit=PAGE)
     detailed = [ctx.query(queries.contract, contract_id=c["contract_id"], org=None) for c in contracts]
-    return ctx.render("trace_index.html", contracts=[d for d in detailed if d], next_cursor=next_cursor)
+    statuses = [(s, ctx.label("status", s)) for s in CONTRACT_STATUSES]
+    return ctx.render("trace_index.html", contracts=[d for d in detailed if d], next_cursor=next_cursor, statuses=statuses)
 
 
 @router.get("/console/trace/{contract_id}/{tranche_id}")

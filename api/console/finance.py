@@ -19,8 +19,9 @@ PAGE = 25
 
 @router.get("/console/tranches")
 @page(R.FINANCE, R.PURCHASER, R.AUDITOR)
-def tranches(ctx: Context, cursor: str | None = None, done: str | None = None):
-    items, next_cursor = ctx.query(queries.payable_tranches, org=None, policy=ctx.ledger.policy, cursor=cursor, limit=PAGE)
+def tranches(ctx: Context, contractor_id: str | None = None, fund_id: str | None = None, contract_no: str | None = None, cursor: str | None = None, done: str | None = None):
+    filters = {"contractor_id": contractor_id or None, "fund_id": fund_id or None, "contract_no": contract_no or None}
+    items, next_cursor = ctx.query(queries.payable_tranches, org=None, policy=ctx.ledger.policy, **filters, cursor=cursor, limit=PAGE)
     return ctx.render("tranches.html", items=items, next_cursor=next_cursor, notice=ctx.t("released_ok") if done == "released" else None)
 
 

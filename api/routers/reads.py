@@ -182,10 +182,21 @@ def contract(request: Request, contract_id: IdInPath, by: CurrentActor, read_sid
 
 
 @router.get("/read/payable-tranches", tags=["read models"], responses=READ_ERRORS, summary="Tranches whose milestone is fulfilled and that await release", response_model=Page[PayableTranche])
-def payable(request: Request, by: CurrentActor, read_side: ReadSideDep, min_position: MinPosition = None, cursor: Cursor = None, limit: Limit = 50):
+def payable(
+    request: Request,
+    by: CurrentActor,
+    read_side: ReadSideDep,
+    contractor_id: Filter = None,
+    fund_id: Filter = None,
+    contract_no: Filter = None,
+    min_position: MinPosition = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+):
     by.require(R.PURCHASER, R.CONTRACTOR, R.FINANCE, R.AUDITOR)
     _fresh(request, read_side, min_position, "fulfilment")
-    return _paged(*_query(read_side, queries.payable_tranches, org=_org(by), policy=request.app.state.ledger.policy, cursor=cursor, limit=limit))
+    filters = {"contractor_id": contractor_id, "fund_id": fund_id, "contract_no": contract_no}
+    return _paged(*_query(read_side, queries.payable_tranches, org=_org(by), policy=request.app.state.ledger.policy, **filters, cursor=cursor, limit=limit))
 
 
 @router.get("/read/funds", tags=["read models"], responses=READ_ERRORS, summary="Fund usage: appropriated, committed, disbursed, available", response_model=Page[FundUsage])

@@ -245,6 +245,30 @@ class TestFirstTasks:
         again = client.post(f"/console/tranches/{world.a.contract_id}/t-volume/release", data={"csrf": csrf_of(confirm.text)})
         assert again.status_code == 409 and "与当前状态冲突" in again.text
 
+    def test_finance_filters_the_payable_tranches_by_contractor_and_the_export_keeps_the_filter(self, client, world):
+        sign_in(client, world.finance)
+        for side in (world.a, world.b):  # each contract's volume milestone: three meals
+            for n in range(3):
+                post(client, "/visits", side.token, visit_body(side.case_id, side.worker_id, hours_ago=40 + n))
+        both = client.get("/console/tranches", params={"after": head(client)})
+        assert f"{world.a.contract_id}/t-volume" in both.text and f"{world.b.contract_id}/t-volume" in both.text
+        only_b = client.get("/console/tranches", params={"contractor_id": world.b.contractor_id})
+        assert f"{world.b.contract_id}/t-volume" in only_b.text and f"{world.a.contract_id}/t-volume" not in only_b.text
+        assert f'name="contractor_id" value="{world.b.contractor_id}"' in only_b.text  # the form shows the filter
+        link = re.search(r'href="(/console/exports/read/payable-tranches\.csv\?[^"]+)"', only_b.text)
+        assert link and f"contractor_id={world.b.contractor_id}" in link.group(1)
+        rows = client.get(link.group(1).replace("&amp;", "&")).content.decode("utf-8-sig").splitlines()
+        assert len(rows) == 2 and world.b.contract_id in rows[1] and world.a.contract_id not in rows[1]  # the header, then b's tranche alone
+
+    def test_the_trace_index_is_filtered_by_contractor_as_the_contracts_list_is(self, client, world):
+        sign_in(client, world.auditor)
+        every_contract = client.get("/console/trace", params={"after": head(client)})
+        assert f"/console/trace/{world.a.contract_id}/" in every_contract.text and f"/console/trace/{world.b.contract_id}/" in every_contract.text
+        only_a = client.get("/console/trace", params={"contractor_id": world.a.contractor_id})
+        assert f"/console/trace/{world.a.contract_id}/" in only_a.text and f"/console/trace/{world.b.contract_id}/" not in only_a.text
+        none = client.get("/console/trace", params={"status": "settled"})
+        assert none.status_code == 200 and "/console/trace/" + world.a.contract_id not in none.text
+
     def test_the_auditor_traces_a_tranche_and_verifies_the_log(self, client, world):
         sign_in(client, world.auditor)
         trace = client.get(f"/console/trace/{world.a.contract_id}/t-volume", params={"after": head(client)})

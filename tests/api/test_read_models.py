@@ -260,6 +260,15 @@ def check_payable_tranches(client: TestClient, h: History) -> None:
         assert t["contract_no"] == k.contract_no
         assert t["amount"] == yuan(k.tranches[t["tranche_id"]].amount_fen) and t["status"] == "pending"
         assert t["fulfilled_at"] is not None
+    # Filtered as /read/contracts is: by contractor, by fund, by contract number.
+    for contractor_id in h.contractors:
+        assert [(t["contract_id"], t["tranche_id"]) for t in every(client, "/read/payable-tranches", h.finance, contractor_id=contractor_id)] == h.payable(contractor_id)
+    for t in items:
+        k = h.contracts[t["contract_id"]]
+        by_no = every(client, "/read/payable-tranches", h.finance, contract_no=k.contract_no)
+        assert by_no == [i for i in items if i["contract_id"] == k.contract_id]
+        assert every(client, "/read/payable-tranches", h.finance, fund_id=k.fund_id) == [i for i in items if h.contracts[i["contract_id"]].fund_id == k.fund_id]
+    assert every(client, "/read/payable-tranches", h.finance, contract_no="NO-SUCH-CONTRACT") == []
 
 
 def check_funds(client: TestClient, h: History) -> None:
