@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, delete, insert, select, update
+from sqlalchemy import Engine, MetaData, delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.domain.rules import Policy
@@ -289,6 +289,11 @@ class Rebuilder:
     def _swap(self, live: Projection, shadow: Projection, shadow_tables: Tables) -> None:
         lp, sp = LIVE.positions, shadow_tables.positions
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # The copy is as long as the read model (a million visits take minutes): like a
+                # migration it is bounded by its lock wait alone, or every large rebuild would be
+                # thrown away at its last step.
+                conn.execute(text("SET LOCAL statement_timeout = 0"))
             # Take the live position row first: a live runner's batch waits or loses its claim.
             conn.execute(update(lp).where(lp.c.name == live.name).values(updated_at=_now()))
             position, event_time = conn.execute(select(sp.c.position, sp.c.event_time).where(sp.c.name == shadow.name)).one()
