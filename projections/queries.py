@@ -12,7 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, and_, distinct, func, or_, select
+from sqlalchemy import Connection, and_, case, distinct, func, or_, select
 
 from ledger.domain.rules import Policy
 from projections.audit import BOOKKEEPING
@@ -90,15 +90,34 @@ def caseload(
     for r in conn.execute(select(*keys, func.max(cell.c.last_visit_at).label("last")).where(*filters(cell)).group_by(*keys)):
         row(tuple(r[: len(keys)]))["last_visit_at"] = _utc(r.last)
 
-    # Only the period's visits, through the started_at index: distinct people and cases cannot be summed.
-    keys = key_of(v)
-    stmt = (
-        select(*keys, func.count().label("visits"), func.count(distinct(v.c.beneficiary_id)).label("served"), func.count(distinct(v.c.case_id)).label("cases"))
-        .where(v.c.counts.is_(True), v.c.started_at >= period_start, v.c.started_at < period_end, *filters(v))
-        .group_by(*keys)
-    )
+    # The period's figures: distinct people and cases cannot be summed from counters.
+    if by == "worker":
+        # A worker's visits of the period, through its (worker_id, started_at) index: a case has many workers.
+        keys = key_of(v)
+        stmt = (
+            select(*keys, func.count().label("visits"), func.count(distinct(v.c.beneficiary_id)).label("served"), func.count(distinct(v.c.case_id)).label("cases"))
+            .where(v.c.counts.is_(True), v.c.started_at >= period_start, v.c.started_at < period_end, *filters(v))
+            .group_by(*keys)
+        )
+    else:
+        # A visit's contractor, township and village are its case's, for good (a case never moves),
+        # so the group's cases are probed one by one for their visits of the period: an index-only
+        # count over (case_id, started_at, counts). The cost follows the group's cases and their
+        # visits in the index, not a scan of every visit of the period through the table.
+        in_period = select(func.count()).where(v.c.case_id == c.c.case_id, v.c.started_at >= period_start, v.c.started_at < period_end, v.c.counts.is_(True)).scalar_subquery()
+        # OFFSET 0 keeps PostgreSQL from inlining the probe into each aggregate that reads it.
+        probed = select(*key_of(c), c.c.beneficiary_id, in_period.label("n")).where(*filters(c)).offset(0).subquery()
+        keys = key_of(probed)
+        visited = probed.c.n > 0
+        stmt = select(
+            *keys,
+            func.sum(probed.c.n).label("visits"),
+            func.count(distinct(case((visited, probed.c.beneficiary_id)))).label("served"),
+            func.count(case((visited, 1))).label("cases"),
+        ).group_by(*keys)
     for r in conn.execute(stmt):
-        row(tuple(r[: len(keys)])).update(visits_in_period=r.visits, beneficiaries_served=r.served, cases_visited_in_period=r.cases)
+        # int(): PostgreSQL sums counts as numeric.
+        row(tuple(r[: len(keys)])).update(visits_in_period=int(r.visits or 0), beneficiaries_served=r.served, cases_visited_in_period=r.cases)
 
     if by != "worker":
         keys = key_of(opened)

@@ -183,7 +183,9 @@ def define(metadata: MetaData, suffix: str = "") -> Tables:
             Column("delivered_position", BigInteger),
             ix("caseload_visits", "contractor_id", "started_at"),
             ix("caseload_visits", "worker_id", "started_at"),
-            ix("caseload_visits", "case_id", "started_at"),
+            # A case's visits in order; with `counts`, a count of its visits in a period reads the index
+            # alone (the caseload by contractor, township or village probes each case: 0013).
+            ix("caseload_visits", "case_id", "started_at", "counts"),
             ix("caseload_visits", "contract_id", "started_at"),
             ix("caseload_visits", "beneficiary_id", "started_at"),
             ix("caseload_visits", "started_at"),
