@@ -85,7 +85,7 @@ class OneAttemptApplicationRecorder(PostgresApplicationRecorder):
                             self._notify_channel(curs)
                             if read_set:
                                 check.execute(self._read_set_statement(), _read_set_params(read_set), prepare=True)
-                            PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)
+                            self._insert_rows(curs, stored_events)
                             # Sync now, so a duplicate key raises IntegrityError here.
                             pipeline.sync()
                             notification_ids = self._fetch_ids_after_insert_events(curs, stored_events)
@@ -124,7 +124,7 @@ class OneAttemptApplicationRecorder(PostgresApplicationRecorder):
                 written.update(keys)
                 written_ids.update(i for i, _ in keys)
         accepted = [n for n in range(len(batch)) if n not in errors]
-        rows = [self._pg_event(e) for n in accepted for e in batch[n].stored_events]
+        rows = [e for n in accepted for e in batch[n].stored_events]
         checks = [(i, v, n) for n in accepted for i, v in batch[n].read_set]
         positions: dict[tuple[Any, int], int] = {}
         # Any exception leaves the transaction by rolling it back: nothing of the batch is kept.
@@ -136,7 +136,7 @@ class OneAttemptApplicationRecorder(PostgresApplicationRecorder):
                     if checks:
                         check.execute(self._batch_check_statement(), _columns(checks, 3), prepare=True)
                     if rows:
-                        insert.execute(self._batch_insert_statement(), (rows,), prepare=True)
+                        self._insert_rows(insert, rows, returning_keys=True)
                     pipeline.sync()
                     changed = {r["n"] for r in check.fetchall()} if checks else set()
                     for r in insert.fetchall() if rows else []:
@@ -158,15 +158,46 @@ class OneAttemptApplicationRecorder(PostgresApplicationRecorder):
             else:
                 item.result = [positions[(e.originator_id, e.originator_version)] for e in item.stored_events]
 
+    def _insert_rows(self, curs: Any, stored_events: Sequence[StoredEvent], *, returning_keys: bool = False) -> None:
+        """Inserts the events in the order given, so their notification ids follow that order:
+        RETURNING notification_id (in that order), or with `returning_keys` each row's
+        (originator_id, originator_version, notification_id), skipping an event the log already
+        has (ON CONFLICT DO NOTHING).
+
+        The four columns go as four arrays in PostgreSQL's binary format: dumping 500 events
+        as one array of the library's composite type cost ~35 us of Python a row (each field
+        quoted into text), binary arrays ~3 us, and the server parses them faster too."""
+        if self.datastore.originator_id_type != "uuid":  # text ids: the library's own insert
+            if returning_keys:
+                curs.execute(self._composite_insert_statement(), ([self._pg_event(e) for e in stored_events],), prepare=True)
+            else:
+                PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)
+            return
+        params = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
+        curs.execute(self._array_insert_statement(returning_keys), params, prepare=True)
+
+    def _array_insert_statement(self, returning_keys: bool) -> Any:
+        cached = getattr(self, "_array_insert_sql", None)
+        if cached is None:
+            cached = self._array_insert_sql = {
+                keys: SQL(
+                    "INSERT INTO {schema}.{table} AS t (originator_id, originator_version, topic, state)"
+                    " SELECT i, v, tp, s FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) WITH ORDINALITY AS r(i, v, tp, s, n) ORDER BY n"
+                    + (" ON CONFLICT DO NOTHING RETURNING originator_id, originator_version, notification_id" if keys else " RETURNING notification_id")
+                ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+                for keys in (False, True)
+            }
+        return cached[returning_keys]
+
     def _pg_event(self, e: StoredEvent) -> Any:
         return self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
 
-    def _batch_check_statement(self) -> Any:
-        return SQL("SELECT DISTINCT r.n FROM unnest(%s::uuid[], %s::bigint[], %s::int[]) AS r(id, v, n) JOIN {schema}.{table} e ON e.originator_id = r.id AND e.originator_version > r.v").format(
-            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
-        )
-
-    def _batch_insert_statement(self) -> Any:
+    def _composite_insert_statement(self) -> Any:
         return SQL(
             "INSERT INTO {schema}.{table} AS t (originator_id, originator_version, topic, state)"
             " SELECT originator_id, originator_version, topic, state FROM unnest(%s::{schema}.{stored_event_type}[])"
@@ -177,12 +208,17 @@ class OneAttemptApplicationRecorder(PostgresApplicationRecorder):
             stored_event_type=Identifier(self.stored_event_type_name),
         )
 
+    def _batch_check_statement(self) -> Any:
+        return SQL("SELECT DISTINCT r.n FROM unnest(%b::uuid[], %b::bigint[], %b::int[]) AS r(id, v, n) JOIN {schema}.{table} e ON e.originator_id = r.id AND e.originator_version > r.v").format(
+            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
+        )
+
     def _batch_delete_statement(self) -> Any:
         return SQL("DELETE FROM {schema}.{table} WHERE notification_id = ANY(%s)").format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
 
     def _read_set_statement(self) -> Any:
         if not hasattr(self, "_read_set_sql"):
-            self._read_set_sql = SQL("SELECT 1 FROM {schema}.{table} e JOIN unnest(%s::uuid[], %s::bigint[]) AS r(id, v) ON e.originator_id = r.id AND e.originator_version > r.v LIMIT 1").format(
+            self._read_set_sql = SQL("SELECT 1 FROM {schema}.{table} e JOIN unnest(%b::uuid[], %b::bigint[]) AS r(id, v) ON e.originator_id = r.id AND e.originator_version > r.v LIMIT 1").format(
                 schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
             )
         return self._read_set_sql
@@ -213,8 +249,10 @@ class OneAttemptProcessRecorder(PostgresProcessRecorder):
     _read_set_statement = OneAttemptApplicationRecorder._read_set_statement
     _write_batch = OneAttemptApplicationRecorder._write_batch
     _pg_event = OneAttemptApplicationRecorder._pg_event
+    _insert_rows = OneAttemptApplicationRecorder._insert_rows
+    _array_insert_statement = OneAttemptApplicationRecorder._array_insert_statement
+    _composite_insert_statement = OneAttemptApplicationRecorder._composite_insert_statement
     _batch_check_statement = OneAttemptApplicationRecorder._batch_check_statement
-    _batch_insert_statement = OneAttemptApplicationRecorder._batch_insert_statement
     _batch_delete_statement = OneAttemptApplicationRecorder._batch_delete_statement
     select_changed_ids = OneAttemptApplicationRecorder.select_changed_ids
     select_events = OneAttemptApplicationRecorder.select_events
