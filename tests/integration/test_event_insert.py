@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from eventsourcing.persistence import IntegrityError, RecordConflictError
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from ledger.application import Ledger
 from ledger.domain.actors import Actor
@@ -89,3 +90,24 @@ def test_a_batch_of_large_saves_fails_only_the_one_that_meets_a_recorded_event(l
     assert positions == sorted(positions)
     logged = ledger.recorder.select_notifications(head + 1, 5000)
     assert [(n.id, n.originator_id, n.originator_version) for n in logged] == [(p, e.originator_id, e.originator_version) for p, e in zip(positions, [*first, *third], strict=True)]
+
+
+def test_reading_the_log_answers_what_the_librarys_own_read_answers(ledger):
+    _, stored = _tokens(ledger, 300)
+    ledger.recorder.insert_events(stored)
+    head = ledger.head()
+    revoked_topic = stored[1].topic  # the first token is revoked: its second event
+    library = PostgresApplicationRecorder.select_notifications
+    for kwargs in [
+        dict(start=None, limit=1000),
+        dict(start=1, limit=50),
+        dict(start=10, limit=50, inclusive_of_start=False),
+        dict(start=5, limit=1000, stop=head - 20),
+        dict(start=None, limit=1000, stop=30),
+        dict(start=1, limit=1000, topics=[revoked_topic]),
+        dict(start=3, limit=7, stop=200, topics=(revoked_topic, stored[0].topic), inclusive_of_start=False),
+    ]:
+        ours = ledger.recorder.select_notifications(**kwargs)
+        assert ours == library(ledger.recorder, **kwargs), kwargs
+        assert all(isinstance(n.state, bytes) and isinstance(n.originator_id, uuid.UUID) for n in ours)
+    assert len(ledger.recorder.select_notifications(start=1, limit=1000, topics=[revoked_topic])) == 100
