@@ -29,7 +29,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, RecordConflictError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, RecordConflictError, StoredEvent
 from eventsourcing.postgres import (
     ConnectionPool,
     PostgresAggregateRecorder,
@@ -39,6 +39,7 @@ from eventsourcing.postgres import (
     PostgresTrackingRecorder,
 )
 from eventsourcing.utils import strtobool
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from stores.group_commit import GroupCommit, Item
@@ -85,7 +86,7 @@ class OneAttemptApplicationRecorder(PostgresApplicationRecorder):
                             self._notify_channel(curs)
                             if read_set:
                                 check.execute(self._read_set_statement(), _read_set_params(read_set), prepare=True)
-                            PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)
+                            self._insert_rows(curs, stored_events)
                             # Sync now, so a duplicate key raises IntegrityError here.
                             pipeline.sync()
                             notification_ids = self._fetch_ids_after_insert_events(curs, stored_events)
@@ -124,23 +125,24 @@ class OneAttemptApplicationRecorder(PostgresApplicationRecorder):
                 written.update(keys)
                 written_ids.update(i for i, _ in keys)
         accepted = [n for n in range(len(batch)) if n not in errors]
-        rows = [self._pg_event(e) for n in accepted for e in batch[n].stored_events]
+        rows = [e for n in accepted for e in batch[n].stored_events]
         checks = [(i, v, n) for n in accepted for i, v in batch[n].read_set]
         positions: dict[tuple[Any, int], int] = {}
         # Any exception leaves the transaction by rolling it back: nothing of the batch is kept.
         with self.datastore.get_connection() as conn:
             with conn.pipeline() as pipeline, conn.transaction():
-                with conn.cursor() as curs, conn.cursor() as check, conn.cursor() as insert:
+                # Tuples in binary, not a dict per row in text: up to a thousand rows come back.
+                with conn.cursor() as curs, conn.cursor(row_factory=tuple_row, binary=True) as check, conn.cursor(row_factory=tuple_row, binary=True) as insert:
                     self._lock_table(curs)
                     self._notify_channel(curs)
                     if checks:
                         check.execute(self._batch_check_statement(), _columns(checks, 3), prepare=True)
                     if rows:
-                        insert.execute(self._batch_insert_statement(), (rows,), prepare=True)
+                        self._insert_rows(insert, rows, returning_keys=True)
                     pipeline.sync()
-                    changed = {r["n"] for r in check.fetchall()} if checks else set()
-                    for r in insert.fetchall() if rows else []:
-                        positions[(r["originator_id"], r["originator_version"])] = r["notification_id"]
+                    changed = {n for (n,) in check.fetchall()} if checks else set()
+                    for originator_id, version, notification_id in insert.fetchall() if rows else []:
+                        positions[(originator_id, version)] = notification_id
                     undo: list[int] = []
                     for n in accepted:
                         keys = [(e.originator_id, e.originator_version) for e in batch[n].stored_events]
@@ -158,15 +160,46 @@ class OneAttemptApplicationRecorder(PostgresApplicationRecorder):
             else:
                 item.result = [positions[(e.originator_id, e.originator_version)] for e in item.stored_events]
 
+    def _insert_rows(self, curs: Any, stored_events: Sequence[StoredEvent], *, returning_keys: bool = False) -> None:
+        """Inserts the events in the order given, so their notification ids follow that order:
+        RETURNING notification_id (in that order), or with `returning_keys` each row's
+        (originator_id, originator_version, notification_id), skipping an event the log already
+        has (ON CONFLICT DO NOTHING).
+
+        The four columns go as four arrays in PostgreSQL's binary format: dumping 500 events
+        as one array of the library's composite type cost ~35 us of Python a row (each field
+        quoted into text), binary arrays ~3 us, and the server parses them faster too."""
+        if self.datastore.originator_id_type != "uuid":  # text ids: the library's own insert
+            if returning_keys:
+                curs.execute(self._composite_insert_statement(), ([self._pg_event(e) for e in stored_events],), prepare=True)
+            else:
+                PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)
+            return
+        params = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
+        curs.execute(self._array_insert_statement(returning_keys), params, prepare=True)
+
+    def _array_insert_statement(self, returning_keys: bool) -> Any:
+        cached = getattr(self, "_array_insert_sql", None)
+        if cached is None:
+            cached = self._array_insert_sql = {
+                keys: SQL(
+                    "INSERT INTO {schema}.{table} AS t (originator_id, originator_version, topic, state)"
+                    " SELECT i, v, tp, s FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) WITH ORDINALITY AS r(i, v, tp, s, n) ORDER BY n"
+                    + (" ON CONFLICT DO NOTHING RETURNING originator_id, originator_version, notification_id" if keys else " RETURNING notification_id")
+                ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+                for keys in (False, True)
+            }
+        return cached[returning_keys]
+
     def _pg_event(self, e: StoredEvent) -> Any:
         return self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
 
-    def _batch_check_statement(self) -> Any:
-        return SQL("SELECT DISTINCT r.n FROM unnest(%s::uuid[], %s::bigint[], %s::int[]) AS r(id, v, n) JOIN {schema}.{table} e ON e.originator_id = r.id AND e.originator_version > r.v").format(
-            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
-        )
-
-    def _batch_insert_statement(self) -> Any:
+    def _composite_insert_statement(self) -> Any:
         return SQL(
             "INSERT INTO {schema}.{table} AS t (originator_id, originator_version, topic, state)"
             " SELECT originator_id, originator_version, topic, state FROM unnest(%s::{schema}.{stored_event_type}[])"
@@ -177,12 +210,17 @@ class OneAttemptApplicationRecorder(PostgresApplicationRecorder):
             stored_event_type=Identifier(self.stored_event_type_name),
         )
 
+    def _batch_check_statement(self) -> Any:
+        return SQL("SELECT DISTINCT r.n FROM unnest(%b::uuid[], %b::bigint[], %b::int[]) AS r(id, v, n) JOIN {schema}.{table} e ON e.originator_id = r.id AND e.originator_version > r.v").format(
+            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
+        )
+
     def _batch_delete_statement(self) -> Any:
         return SQL("DELETE FROM {schema}.{table} WHERE notification_id = ANY(%s)").format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
 
     def _read_set_statement(self) -> Any:
         if not hasattr(self, "_read_set_sql"):
-            self._read_set_sql = SQL("SELECT 1 FROM {schema}.{table} e JOIN unnest(%s::uuid[], %s::bigint[]) AS r(id, v) ON e.originator_id = r.id AND e.originator_version > r.v LIMIT 1").format(
+            self._read_set_sql = SQL("SELECT 1 FROM {schema}.{table} e JOIN unnest(%b::uuid[], %b::bigint[]) AS r(id, v) ON e.originator_id = r.id AND e.originator_version > r.v LIMIT 1").format(
                 schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
             )
         return self._read_set_sql
@@ -192,12 +230,48 @@ class OneAttemptApplicationRecorder(PostgresApplicationRecorder):
         statement = SQL("SELECT notification_id, originator_id FROM {schema}.{table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s").format(
             schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
         )
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row, binary=True) as curs:
             curs.execute(statement, (after, limit), prepare=True)
-            return [(row["notification_id"], row["originator_id"]) for row in curs.fetchall()]
+            return curs.fetchall()
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """The library's select_notifications (same statement and answer, one attempt), reading
+        rows as tuples in PostgreSQL's binary format: the follower, the read models and the hash
+        chain read every event through it, and building a dict per row in text format cost about
+        twice the CPU a page of a thousand events."""
+        key = (start is not None, inclusive_of_start, stop is not None, bool(topics))
+        statements = self.__dict__.setdefault("_select_notifications_sql", {})
+        statement = statements.get(key)
+        if statement is None:
+            where = []
+            if start is not None:
+                where.append("notification_id >= %s" if inclusive_of_start else "notification_id > %s")
+            if stop is not None:
+                where.append("notification_id <= %s")
+            if topics:
+                where.append("topic = ANY(%s)")
+            statement = statements[key] = SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{table}"
+                + (" WHERE " + " AND ".join(where) if where else "")
+                + " ORDER BY notification_id LIMIT %s"
+            ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        params: list[Any] = [p for p in (start, stop) if p is not None]
+        if topics:
+            params.append(list(topics))
+        params.append(limit)
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row, binary=True) as curs:
+            curs.execute(statement, params, prepare=True)
+            return [Notification(id=i, originator_id=o, originator_version=v, topic=t, state=s) for i, o, v, t, s in curs.fetchall()]
 
     select_events = _once(PostgresAggregateRecorder.select_events)
-    select_notifications = _once(PostgresApplicationRecorder.select_notifications)
     max_notification_id = _once(PostgresApplicationRecorder.max_notification_id)
 
 
@@ -213,8 +287,10 @@ class OneAttemptProcessRecorder(PostgresProcessRecorder):
     _read_set_statement = OneAttemptApplicationRecorder._read_set_statement
     _write_batch = OneAttemptApplicationRecorder._write_batch
     _pg_event = OneAttemptApplicationRecorder._pg_event
+    _insert_rows = OneAttemptApplicationRecorder._insert_rows
+    _array_insert_statement = OneAttemptApplicationRecorder._array_insert_statement
+    _composite_insert_statement = OneAttemptApplicationRecorder._composite_insert_statement
     _batch_check_statement = OneAttemptApplicationRecorder._batch_check_statement
-    _batch_insert_statement = OneAttemptApplicationRecorder._batch_insert_statement
     _batch_delete_statement = OneAttemptApplicationRecorder._batch_delete_statement
     select_changed_ids = OneAttemptApplicationRecorder.select_changed_ids
     select_events = OneAttemptApplicationRecorder.select_events

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import RecordConflictError
 
 from ledger.domain import limits
@@ -172,7 +173,7 @@ class BulkVisits:
         check again because one of those aggregates changed before the save."""
         while chunk:
             try:
-                recordings = self.save(*(event for _, event in chunk), read_set=read_set)
+                recordings = _save_events(self, [event for _, event in chunk], read_set=read_set)
             except RecordConflictError:
                 # A racing retry recorded some of them: those are answered as recorded before.
                 present = self._answer_recorded_before(drafts, {event.originator_id: i for i, event in chunk}, results)
@@ -265,6 +266,22 @@ def _same_visit(delivered: Any, draft: VisitDraft) -> bool:
         and (delivered.started_at, delivered.ended_at) == (draft.started_at, draft.ended_at)
         and (delivered.location, delivered.notes, delivered.evidence_hash) == (draft.location, draft.notes, draft.evidence_hash)
     )
+
+
+def _save_events(ledger: Ledger, events: list[Any], **kwargs: Any) -> list[Any]:
+    """`Application.save(*events, **kwargs)` for events already collected: the same steps, without
+    `ProcessingEvent.collect_events` asking of each event whether it is a `DomainEventProtocol`
+    (a runtime-checkable Protocol whose isinstance inspects the class's attributes every time:
+    ~7 us an event, a tenth of the bulk path's own CPU in the process), and without
+    `_take_snapshots`, which snapshots only aggregates given to the save (none here: it raised and
+    caught a KeyError per event to find that out)."""
+    processing_event: ProcessingEvent[Any] = ProcessingEvent()
+    processing_event.events.extend(events)
+    processing_event.saved_kwargs.update(kwargs)
+    recordings = ledger._record(processing_event)
+    ledger._notify(recordings)
+    ledger.notify(processing_event.events)  # deprecated in the library, but Application.save calls it
+    return recordings
 
 
 def _same_draft(a: VisitDraft, b: VisitDraft) -> bool:

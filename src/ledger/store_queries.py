@@ -41,11 +41,12 @@ def _select(recorder: Any, ids: Sequence[UUID], *, first_only: bool) -> list[tup
     if hasattr(datastore, "schema"):  # PostgreSQL: one statement, the ids as one array parameter
         statement = (
             f'SELECT notification_id, originator_id, originator_version, topic, state FROM "{datastore.schema}"."{table}" '
-            f"WHERE originator_id = ANY(%s){first} ORDER BY originator_id, originator_version"
+            f"WHERE originator_id = ANY(%b){first} ORDER BY originator_id, originator_version"
         )
         # One statement is its own snapshot: no transaction, so building the events below never
         # keeps one open (the library's connections end a transaction left idle for 5 s).
-        with datastore.get_connection() as conn, conn.cursor() as cursor:
+        # Parameters and rows in binary: a thousand ids quoted into text cost a millisecond.
+        with datastore.get_connection() as conn, conn.cursor(binary=True) as cursor:
             cursor.execute(statement, (list(ids),))
             found = cursor.fetchall()
         return [(int(row["notification_id"]), _stored(row["originator_id"], row)) for row in found]
