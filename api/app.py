@@ -18,6 +18,7 @@ from api.metrics import install_metrics
 from api.request_log import RequestLog
 from api.routers import as_of, audit, contracts, lists, parties, publish, reads, reference, roster, services, tokens, trace, visits_bulk
 from ledger.bootstrap import build_ledger, build_milestones
+from ledger.collector import tune_collector
 from ledger.processes import Follower
 from ledger.settings import Settings, get_settings
 from projections.chain.audit import TamperEvidence
@@ -109,4 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """The factory uvicorn calls in each worker process (`ledger serve --workers N`)."""
-    return create_app(get_settings())
+    settings = get_settings()
+    app = create_app(settings)
+    if settings.tune_collector:
+        tune_collector()  # this process serves until it stops: see ledger.collector
+    return app

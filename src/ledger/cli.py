@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn
 
 from ledger.cli_errors import USAGE, describe, one_line, wants_traceback
+from ledger.collector import tune_collector
 from ledger.domain.catalogue import Role
 from ledger.domain.errors import LedgerError
 from ledger.settings import Settings, get_settings
@@ -47,7 +48,10 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     from api.app import create_app
 
-    uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+    app = create_app(settings)
+    if settings.tune_collector:
+        tune_collector()  # this process serves until it stops: see ledger.collector
+    uvicorn.run(app, **common)  # type: ignore[arg-type]
     return 0
 
 
@@ -162,6 +166,8 @@ def _run_loops(settings: Settings, loops: list[WorkerLoop], ledger: Ledger) -> N
     waker = None
     if settings.listen_for_notifications:
         waker = waker_for(ledger, settings.database_url, loops, notified_interval=settings.notified_poll_seconds, connect_timeout=settings.postgres_connect_timeout_seconds)
+    if settings.tune_collector:
+        tune_collector()
     signal.signal(signal.SIGTERM, lambda *_: loops[0].stop())
     for loop in loops[1:]:
         loop.start()

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     listen_for_notifications: bool = True
     notified_poll_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
+    # Tune Python's garbage collector for a long-running process (ledger.collector); off, the
+    # interpreter's defaults.
+    tune_collector: bool = True
     # Connections the event store keeps open to PostgreSQL, per process.
     postgres_pool_size: int = 5
     # Aggregates kept in memory per process (LRU), invalidated by following the log; 0 turns it off.
