@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, case, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from projections.base import Handler, Projection
+from projections.base import Handler, Projection, add_to_many, insert_many
 
 BatchHandler = Callable[[Connection, list[tuple[Any, int]]], None]  # (event, position) pairs, in log order
 
@@ -49,27 +49,12 @@ def _insert(conn: Connection) -> Any:
 
 def insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
     """Inserts the rows whose keys are not there yet, in one statement."""
-    if not rows:
-        return
-
-    def build() -> Any:
-        return _insert(conn)(table).values({c: bindparam(c) for c in rows[0]}).on_conflict_do_nothing(index_elements=keys)
-
-    conn.execute(_cached(("new", conn.dialect.name, table, tuple(rows[0]), tuple(keys)), build), rows)
+    insert_many(conn, table, rows, keys)
 
 
 def add_many(conn: Connection, table: Table, keys: tuple[str, ...], deltas: dict[tuple[Any, ...], dict[str, int]]) -> None:
     """Adds each key's summed deltas to its counters, creating the row at zero first, in one statement."""
-    if not deltas:
-        return
-    counters = tuple(next(iter(deltas.values())))
-
-    def build() -> Any:
-        stmt = _insert(conn)(table).values({c: bindparam(c) for c in (*keys, *counters)})
-        return stmt.on_conflict_do_update(index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in counters})
-
-    rows = [{**dict(zip(keys, key)), **values} for key, values in deltas.items()]
-    conn.execute(_cached(("add", conn.dialect.name, table, keys, counters), build), rows)
+    add_to_many(conn, table, list(keys), [{**dict(zip(keys, key, strict=True)), **values} for key, values in deltas.items()])
 
 
 def _visit_id(e: Any) -> str:
