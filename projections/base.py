@@ -123,6 +123,14 @@ def commute(*pairs: tuple[str, str]) -> frozenset[frozenset[str]]:
     return frozenset(frozenset(pair) for pair in pairs)
 
 
+VISIT_EVENTS = ("Visit.Delivered", "Visit.Confirmed", "Visit.Disputed", "Visit.Voided", "Visit.SpotChecked")
+
+
+def all_commute(*kinds: str) -> frozenset[frozenset[str]]:
+    """Every pair of these types commutes (see Projection.commuting)."""
+    return commute(*[(a, b) for i, a in enumerate(kinds) for b in kinds[i + 1 :]])
+
+
 # Statements are built once per shape and reused: a reused statement keeps its compiled form,
 # where building one per event would spend most of a projection's time inside SQLAlchemy.
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}

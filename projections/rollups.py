@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, case, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from projections.base import Handler, Projection, add_to_many, insert_many
+from projections.base import VISIT_EVENTS, Handler, Projection, add_to_many, all_commute, insert_many
 
 BatchHandler = Callable[[Connection, list[tuple[Any, int]]], None]  # (event, position) pairs, in log order
 
@@ -63,6 +63,13 @@ def _visit_id(e: Any) -> str:
 
 class Rollups(Projection):
     name = "rollups"
+    # A delivery adds its visit to its cell (visits, latest start) and its (worker, case) count; a
+    # visit that stops counting takes itself out of both and its cell's latest start is found
+    # again from the visits that count. Counts only add up, the latest start comes out the same
+    # in either order, and a worker's open cases move with the (worker, case) count reaching or
+    # leaving zero, whose changes add up to the same whatever the order. So every pair commutes
+    # (the confirmations are not this projection's).
+    commuting = all_commute(*VISIT_EVENTS)
 
     def register_batch(self) -> dict[str, BatchHandler]:
         """Event type -> handler of a RUN of consecutive events of that type."""

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, MetaData, select
+from sqlalchemy import Engine, MetaData, Table, select
 
 from ledger.application import Ledger
+from projections.base import BatchHandler, Handler, Projection, commute
 from projections.runner import NAMES, PROJECTIONS, ProjectionRunner
 from projections.store import make_engine, migrate
 from projections.tables import LIVE, Tables, define
@@ -168,9 +169,9 @@ def _visit(n: int) -> Any:
     )
 
 
-def test_a_run_gathers_its_type_across_types_it_commutes_with_but_never_past_its_own_aggregate_or_a_barrier() -> None:
+def _log_of_visits() -> list[tuple[Any, int]]:
+    """a.D a.C b.D c.D c.V d.D b.C, at positions 1 to 7."""
     from ledger.domain.actors import Actor
-    from projections.caseload import Caseload
 
     by = Actor("officer", "purchaser", None, "corr")
     a, b, c, d = (_visit(n) for n in range(4))
@@ -184,9 +185,27 @@ def test_a_run_gathers_its_type_across_types_it_commutes_with_but_never_past_its
         log.extend(visit.collect_events())
     b.confirm("follow_up_call", by)
     log.extend(b.collect_events())
-    events = [(e, position) for position, e in enumerate(log, start=1)]  # a.D a.C b.D c.D c.V d.D b.C
+    return [(e, position) for position, e in enumerate(log, start=1)]
 
-    runs = Caseload(define(MetaData(), "__runs"))._runs(events)
+
+class _DeliveriesAndConfirmations(Projection):
+    """Deliveries and confirmations in runs, commuting; voids one by one."""
+
+    name = "runs"
+    commuting = commute(("Visit.Delivered", "Visit.Confirmed"))
+
+    def register(self) -> dict[str, Handler]:
+        return dict.fromkeys(("Visit.Delivered", "Visit.Confirmed", "Visit.Voided"), lambda conn, e, position: None)
+
+    def register_batch(self) -> dict[str, BatchHandler]:
+        return dict.fromkeys(("Visit.Delivered", "Visit.Confirmed"), lambda conn, run: None)
+
+    def owned_tables(self) -> list[Table]:
+        return []
+
+
+def test_a_run_gathers_its_type_across_types_it_commutes_with_but_never_past_its_own_aggregate_or_a_barrier() -> None:
+    runs = _DeliveriesAndConfirmations(define(MetaData(), "__runs"))._runs(_log_of_visits())
 
     assert [(kind, [p for _, p in run]) for kind, run in runs] == [
         ("Visit.Delivered", [1, 3, 4]),  # b's and c's deliveries pass a's confirmation
