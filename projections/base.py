@@ -48,6 +48,9 @@ class Projection(ABC):
     # rows in either order in this projection; `apply` may then gather each type into one run.
     # Declared per projection from what its handlers read and write; the batch tests prove it.
     commuting: frozenset[frozenset[str]] = frozenset()
+    # Event types whose consecutive events make one run whatever their types: their batch handler
+    # (one for them all) takes a run of them mixed, in log order.
+    mixed: frozenset[str] = frozenset()
 
     def __init__(self, tables: Tables, policy: Policy | None = None) -> None:
         self.t = tables
@@ -58,6 +61,8 @@ class Projection(ABC):
         alone = set(self.batch_handlers) - set(self.handlers)
         if alone and type(self).handle is Projection.handle:
             raise TypeError(f"{type(self).__name__}: batch handlers without a per-event handler: {', '.join(sorted(alone))}")
+        if len({self.batch_handlers.get(kind) for kind in self.mixed}) > 1:
+            raise TypeError(f"{type(self).__name__}: the mixed types need one batch handler for them all")
 
     @abstractmethod
     def register(self) -> dict[str, Handler]:
@@ -83,10 +88,10 @@ class Projection(ABC):
             handler(conn, event, position)
 
     def apply(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
-        """Applies events as runs of one type, each in one call to its batch handler (any other
-        event by its own handler). A run gathers its type's events across runs of the types it
-        commutes with (see `commuting`), so a log where confirmations fall between deliveries
-        still makes long runs; each type's events stay in log order."""
+        """Applies events as runs of one type (or of the `mixed` types), each in one call to its
+        batch handler (any other event by its own handler). A run gathers its type's events across
+        runs of the types it commutes with (see `commuting`), so a log where confirmations fall
+        between deliveries still makes long runs; each type's events stay in log order."""
         for kind, run in self._runs(events):
             handler = self.batch_handlers.get(kind)
             if handler is None:
@@ -99,23 +104,25 @@ class Projection(ABC):
         # Each run: its type, its events, and the aggregates they belong to. An event joins the
         # latest run of its type when every run after that one is of a type it commutes with and
         # holds no event of the same aggregate (whose order it must keep); else it starts a run.
+        # The mixed types count as one type (that run is named after its first event's type).
         runs: list[tuple[str, list[tuple[Any, int]], set[Any]]] = []
         for event, position in events:
             kind = event_type(event)
+            group = "" if kind in self.mixed else kind
             target = None
             if kind in self.batch_handlers:
                 for run in reversed(runs):
-                    if run[0] == kind:
+                    if run[0] == group:
                         target = run
                         break
                     if frozenset((kind, run[0])) not in self.commuting or event.originator_id in run[2]:
                         break
             if target is None:
-                target = (kind, [], set())
+                target = (group, [], set())
                 runs.append(target)
             target[1].append((event, position))
             target[2].add(event.originator_id)
-        return [(kind, run) for kind, run, _ in runs]
+        return [(kind or event_type(run[0][0]), run) for kind, run, _ in runs]
 
 
 def commute(*pairs: tuple[str, str]) -> frozenset[frozenset[str]]:

@@ -216,6 +216,14 @@ def test_a_run_gathers_its_type_across_types_it_commutes_with_but_never_past_its
     ]
 
 
+def test_events_of_mixed_types_make_one_run_in_log_order() -> None:
+    from projections.flags import RedFlags
+
+    runs = RedFlags(define(MetaData(), "__runs"))._runs(_log_of_visits())
+
+    assert [(kind, [p for _, p in run]) for kind, run in runs] == [("Visit.Delivered", [1, 2, 3, 4, 5, 6, 7])]
+
+
 def test_a_flag_names_a_bounded_number_of_events_however_many_visits_share_its_evidence(ledger: Ledger, engine: Engine) -> None:
     from projections.flags import EVIDENCE_LIMIT
 
@@ -235,4 +243,52 @@ def test_a_flag_names_a_bounded_number_of_events_however_many_visits_share_its_e
     assert named[0]["position"] == json.loads(shared[0][9])[0]["position"]
     assert json.loads(last[8])["visits"] == EVIDENCE_LIMIT + 10
     for batch_size in (1000, 7):
+        assert in_runs(ledger, engine, batch_size) == expected, f"batch_size {batch_size}"
+
+
+def test_red_flags_follow_changes_of_visits_between_deliveries_as_event_by_event_application_does(ledger: Ledger, engine: Engine) -> None:
+    """One run of visit events of every type: a void frees its worker's time for a later visit
+    at the same hour, confirmed visits disputed or voided after a release leave the release above
+    the confirmed value, disputes and failed checks add to their contractor's summary, and a line
+    goes past its quantity, gets a void, and goes past it again."""
+    from ledger.processes import MilestoneProcess
+
+    lines = {
+        "lines": [{"service_code": "visiting", "quantity": 6, "unit_price": "50.00"}],
+        "milestones": [{"milestone_id": "m", "kind": "service_volume", "service_code": "visiting", "quantity": 3}],
+        "tranches": [{"tranche_id": "t", "milestone_id": "m", "amount": "150.00"}],
+    }
+    world = World.build(ledger, workers=2, **lines)
+    case_id = world.case()
+    day = datetime.now(timezone.utc).replace(hour=1, minute=0, second=0, microsecond=0) - timedelta(days=2)
+
+    def hour(n: float, worker: int = 0) -> str:
+        start = day + timedelta(hours=n)
+        return world.visit(case_id, worker_id=world.org.workers[worker], when=(start, start + timedelta(minutes=50)))
+
+    first = [hour(n) for n in range(3)]
+    for visit_id in first:
+        ledger.confirm_visit(PURCHASER, visit_id, "follow_up_call")
+    MilestoneProcess(ledger).run_until_idle()
+    world.release("t")
+    ledger.void_visit(world.contractor, first[0], "录入错误")
+    hour(0)  # the hour the void freed: no overlap
+    hour(0.5)  # overlaps the visit just posted
+    ledger.dispute_visit(PURCHASER, first[1], "nobody came", "follow_up_call")
+    later = [hour(4 + n, worker=1) for n in range(4)]  # past the line's quantity
+    ledger.spot_check_visit(PURCHASER, later[0], "not_found", "no trace of the visit")
+    ledger.confirm_visit(PURCHASER, later[1], "follow_up_call")
+    ledger.spot_check_visit(PURCHASER, later[1], "verified", "all in order")
+    ledger.void_visit(world.contractor, later[2], "录入错误")
+    ledger.dispute_visit(PURCHASER, later[3], "nobody came", "follow_up_call")
+    hour(9, worker=1)
+    hour(10, worker=1)
+
+    expected = one_by_one(ledger, engine)
+
+    kinds = {row[1] for row in expected["flags"]}
+    assert {"overlapping_visits", "over_contracted_quantity", "paid_above_confirmed", "disputes_and_failed_checks"} <= kinds
+    overlaps = [row for row in expected["flags"] if row[1] == "overlapping_visits"]
+    assert len(overlaps) == 1  # the visit at the freed hour overlaps nothing
+    for batch_size in (1000, 3):
         assert in_runs(ledger, engine, batch_size) == expected, f"batch_size {batch_size}"
