@@ -231,8 +231,11 @@ def _unnested(table: Table, columns: list[str]) -> Any:
 
 
 def _rows_param(columns: list[str], rows: list[dict[str, Any]]) -> dict[str, str]:
-    # datetime and date as str(): ISO 8601 with the offset, which PostgreSQL reads back exactly.
-    return {"rows": json.dumps([{c: row[c] for c in columns} for row in rows], default=str, ensure_ascii=False)}
+    """The rows (dicts of those columns, or of more, which are left out) as one JSON text;
+    datetimes and dates as str(): ISO 8601 with the offset, which PostgreSQL reads back exactly."""
+    if any(len(row) != len(columns) for row in rows):
+        rows = [{c: row[c] for c in columns} for row in rows]
+    return {"rows": json.dumps(rows, default=str, ensure_ascii=False)}
 
 
 def _last_by_key(rows: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
