@@ -346,19 +346,6 @@ class RedFlags(Projection):
         if visit["counts"]:
             bump(conn, self.t.flag_contracts, {"contract_id": visit["contract_id"]}, confirmed_fen=self._price(conn, visit))
 
-    def confirmed_run(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
-        visits = fetch_many(conn, self.t.flag_visits, ["visit_id"], [str(e.originator_id) for e, _ in events])
-        confirmed = [found(visits, str(e.originator_id)) for e, _ in events]
-        counting = [v for v in confirmed if v["counts"]]
-        prices = fetch_many(conn, self.t.flag_lines, ["contract_id", "service_code"], [(v["contract_id"], v["service_code"]) for v in counting])
-        set_many(conn, self.t.flag_visits, ["visit_id"], [{"visit_id": v["visit_id"], "confirmed": True} for v in confirmed])
-        bump_many(
-            conn,
-            self.t.flag_contracts,
-            ["contract_id"],
-            [{"contract_id": v["contract_id"], "confirmed_fen": int(found(prices, (v["contract_id"], v["service_code"]))["unit_price_fen"])} for v in counting],
-        )
-
     def visit_changed(self, conn: Connection, e: Any, position: int) -> None:
         visit = fetch_one(conn, self.t.flag_visits, visit_id=str(e.originator_id))
         kind = type(e).__name__
