@@ -7,15 +7,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
 
-from projections.base import BatchHandler, Handler, Projection, commute, dumps, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert
+from projections.base import VISIT_EVENTS, BatchHandler, Handler, Projection, all_commute, dumps, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert
 
 ENDED = {"Case.Declined": "declined", "Case.Withdrawn": "withdrawn", "Case.Closed": "closed"}
 
 
 class Caseload(Projection):
     name = "caseload"
-    # A confirmation sets its own visit's column; a delivery never reads it.
-    commuting = commute(("Visit.Delivered", "Visit.Confirmed"))
+    # A confirmation sets its own visit's column; a delivery never reads it. A dispute, void or
+    # failed check sets its own visit's columns and recounts its case from the visits that count,
+    # and a delivery adds itself to its case's count and last visit: in either order a case ends
+    # with the count and last visit of its counting visits. So every pair commutes.
+    commuting = all_commute(*VISIT_EVENTS)
 
     def register(self) -> dict[str, Handler]:
         return {

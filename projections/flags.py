@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import Connection, DateTime, Table, and_, bindparam, column, func, select, true, values
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from projections.base import BatchHandler, Handler, Projection, _statement, bump, bump_many, commute, dumps, fen, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert, yuan
+from projections.base import VISIT_EVENTS, BatchHandler, Handler, Projection, _statement, bump, bump_many, dumps, fen, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert, yuan
 
 EVIDENCE_LIMIT = 50  # events a flag names; its detail counts them all
 
@@ -114,8 +114,10 @@ def _window_start(visit: dict[str, Any], longest_seconds: int) -> datetime:
 
 class RedFlags(Projection):
     name = "flags"
-    # A confirmation marks its own visit and adds to its contract's confirmed value; a delivery reads neither.
-    commuting = commute(("Visit.Delivered", "Visit.Confirmed"))
+    # A void changes what a later delivery finds (its overlaps, its line's count) and a confirmation
+    # what a later void or release finds (the contract's confirmed value): the visit events keep
+    # their order, in one run that visits_run follows in memory.
+    mixed = frozenset(VISIT_EVENTS)
 
     def register(self) -> dict[str, Handler]:
         return {
@@ -130,7 +132,7 @@ class RedFlags(Projection):
         }
 
     def register_batch(self) -> dict[str, BatchHandler]:
-        return {"Visit.Delivered": self.delivered_run, "Visit.Confirmed": self.confirmed_run}
+        return dict.fromkeys(VISIT_EVENTS, self.visits_run)
 
     def owned_tables(self) -> list[Table]:
         t = self.t
@@ -184,58 +186,121 @@ class RedFlags(Projection):
             "confirmed": False,
         }
 
-    def delivered_run(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
-        """A run of deliveries, followed in memory. What each visit would find (its beneficiary's
-        deregistration, its worker's earlier overlapping visits, earlier visits with its evidence
-        hash, its worker's day, its line) is read once for the run; the flags the visits raise
-        or update are gathered in log order and written with the visits at the end. The rows are
-        those delivered() leaves event after event, in a fixed number of statements."""
+    def visits_run(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
+        """A run of visit events of any type, followed in memory in log order. What each event
+        would find (the visits it changes, its beneficiary's deregistration, its worker's earlier
+        overlapping visits, earlier visits with its evidence hash, its worker's day, its line, its
+        contract, its contractor's disputes and failed checks) is read once for the run; the flags
+        raised or updated are gathered in log order and written with the rows at the end. The
+        rows are those the per-event handlers leave event after event, in a fixed number of
+        statements."""
         t = self.t
-        visits = [self._visit(e, position) for e, position in events]
-        people = fetch_many(conn, t.flag_beneficiaries, ["beneficiary_id"], [v["beneficiary_id"] for v in visits])
-        days = {k: (row["visits"], json.loads(row["proofs"])) for k, row in fetch_many(conn, t.flag_worker_days, ["worker_id", "day"], [(v["worker_id"], v["day"]) for v in visits]).items()}
-        longest = {k: row["longest_seconds"] for k, row in fetch_many(conn, t.flag_workers, ["worker_id"], [v["worker_id"] for v in visits]).items()}
-        lines = fetch_many(conn, t.flag_lines, ["contract_id", "service_code"], [(v["contract_id"], v["service_code"]) for v in visits])
+        delivering = [(e, position) for e, position in events if type(e).__name__ == "Delivered"]
+        new = {str(e.originator_id): self._visit(e, position) for e, position in delivering}
+        changed_ids = [str(e.originator_id) for e, _ in events if type(e).__name__ != "Delivered"]
+        stored = {k: dict(row) for k, row in fetch_many(conn, t.flag_visits, ["visit_id"], [i for i in changed_ids if i not in new]).items()}
+        known = [*new.values(), *stored.values()]
+        people = fetch_many(conn, t.flag_beneficiaries, ["beneficiary_id"], [v["beneficiary_id"] for v in new.values()])
+        days = {k: (row["visits"], json.loads(row["proofs"])) for k, row in fetch_many(conn, t.flag_worker_days, ["worker_id", "day"], [(v["worker_id"], v["day"]) for v in new.values()]).items()}
+        longest = {k: row["longest_seconds"] for k, row in fetch_many(conn, t.flag_workers, ["worker_id"], [v["worker_id"] for v in new.values()]).items()}
+        lines = fetch_many(conn, t.flag_lines, ["contract_id", "service_code"], [(v["contract_id"], v["service_code"]) for v in known])
         delivered = {k: row["delivered"] for k, row in lines.items()}
-        earlier = self._earlier_overlapping(conn, visits, longest)
-        sharing = self._earlier_sharing(conn, {v["evidence_hash"] for v in visits if v["evidence_hash"]})
+        contracts = {k: dict(row) for k, row in fetch_many(conn, t.flag_contracts, ["contract_id"], [v["contract_id"] for v in known]).items()}
+        quality = {
+            row["contractor_id"]: json.loads(row["detail"])
+            for row in fetch_many(
+                conn,
+                t.flags,
+                ["flag_id"],
+                [_flag_id("disputes_and_failed_checks", v["contractor_id"]) for v in stored.values()] + [_flag_id("disputes_and_failed_checks", v["contractor_id"]) for v in new.values()],
+            ).values()
+        }
+        earlier = self._earlier_overlapping(conn, list(new.values()), longest) if new else {}
+        sharing = self._earlier_sharing(conn, {v["evidence_hash"] for v in new.values() if v["evidence_hash"]})
         limit = self.policy.max_visits_per_worker_day
         book = _FlagBook(self.t.flags)
-        for (e, position), v in zip(events, visits, strict=True):
-            worker, when = v["worker_id"], e.timestamp
-            day, line = (worker, v["day"]), (v["contract_id"], v["service_code"])
-            proof = _visit_proof(v)
-            person = people.get(v["beneficiary_id"])
-            if person is not None and v["started_at"] >= _utc(person["deregistered_at"]):
-                book.add(self._deregistered_flag(v, person["position"], _utc(person["deregistered_at"]), position, when))
-            mine = earlier.setdefault(worker, [])
-            others = [p for p, s, f in mine if s < v["ended_at"] and f > v["started_at"]]
-            if others:
-                book.add(self._overlap_flag(v, others, when))
-            mine.append((proof, v["started_at"], v["ended_at"]))
-            if v["evidence_hash"]:
-                same, count = sharing.setdefault(v["evidence_hash"], ([], 0))
-                if count:
-                    book.add(self._shared_flag(v, same, count, when))
-                if len(same) < EVIDENCE_LIMIT:
-                    same.append(proof)
-                sharing[v["evidence_hash"]] = (same, count + 1)
-            count, named = days.get(day, (0, []))
-            days[day] = (count + 1, _named(named, proof))
-            if count + 1 > limit:
-                book.add(self._day_flag(v, count + 1, days[day][1], when))
-            longest[worker] = max(longest.get(worker, 0), _seconds(v))
-            found(lines, line)  # one by one, a visit on a line the contract lacks fails
-            delivered[line] += 1
-            if delivered[line] > lines[line]["quantity"]:
-                book.add(self._line_flag(v, lines[line], delivered[line], position, when))
-        insert_many(conn, t.flag_visits, visits, ["visit_id"])
+        visits = {**stored}  # the visits as each event finds them: stored, then delivered in the run
+        voided: set[str] = set()  # visits voided in the run: a later delivery does not overlap them
+        confirmed_deltas: dict[str, int] = {}
+        for e, position in events:
+            kind, when = type(e).__name__, e.timestamp
+            if kind == "Delivered":
+                v = new[str(e.originator_id)]
+                visits[v["visit_id"]] = v
+                worker = v["worker_id"]
+                day, line = (worker, v["day"]), (v["contract_id"], v["service_code"])
+                proof = _visit_proof(v)
+                person = people.get(v["beneficiary_id"])
+                if person is not None and v["started_at"] >= _utc(person["deregistered_at"]):
+                    book.add(self._deregistered_flag(v, person["position"], _utc(person["deregistered_at"]), position, when))
+                mine = earlier.setdefault(worker, [])
+                others = [p for p, s, f in mine if s < v["ended_at"] and f > v["started_at"] and p["id"] not in voided]
+                if others:
+                    book.add(self._overlap_flag(v, others, when))
+                mine.append((proof, v["started_at"], v["ended_at"]))
+                if v["evidence_hash"]:
+                    same, count = sharing.setdefault(v["evidence_hash"], ([], 0))
+                    if count:
+                        book.add(self._shared_flag(v, same, count, when))
+                    if len(same) < EVIDENCE_LIMIT:
+                        same.append(proof)
+                    sharing[v["evidence_hash"]] = (same, count + 1)
+                count, named = days.get(day, (0, []))
+                days[day] = (count + 1, _named(named, proof))
+                if count + 1 > limit:
+                    book.add(self._day_flag(v, count + 1, days[day][1], when))
+                longest[worker] = max(longest.get(worker, 0), _seconds(v))
+                found(lines, line)  # one by one, a visit on a line the contract lacks fails
+                delivered[line] += 1
+                if delivered[line] > lines[line]["quantity"]:
+                    book.add(self._line_flag(v, lines[line], delivered[line], position, when))
+                continue
+            v = found(visits, str(e.originator_id))
+            line = (v["contract_id"], v["service_code"])
+            if kind == "Confirmed":  # as confirmed()
+                if v["counts"]:
+                    price = int(found(lines, line)["unit_price_fen"])
+                    contract = contracts.get(v["contract_id"])
+                    if contract is not None:  # one by one, the update of a missing row does nothing
+                        contract["confirmed_fen"] += price
+                        confirmed_deltas[v["contract_id"]] = confirmed_deltas.get(v["contract_id"], 0) + price
+                v["confirmed"] = True
+                continue
+            # as visit_changed()
+            was_confirmed = v["confirmed"]
+            if kind == "Voided":
+                v["voided"] = True
+                voided.add(v["visit_id"])
+            if kind == "Disputed":
+                v["confirmed"] = False
+            if e.volume_delta:
+                v["counts"] = False
+                if line in lines:  # one by one, a missing line fails only a delivery (below) or a price
+                    delivered[line] += e.volume_delta
+                if e.volume_delta > 0 and found(lines, line) and delivered[line] > lines[line]["quantity"]:
+                    book.add(self._line_flag(v, lines[line], delivered[line], position, when))
+                if was_confirmed:
+                    price = int(found(lines, line)["unit_price_fen"])
+                    contract = found(contracts, v["contract_id"])
+                    contract["confirmed_fen"] -= price
+                    confirmed_deltas[v["contract_id"]] = confirmed_deltas.get(v["contract_id"], 0) - price
+                    flag = self._paid_flag(v["contract_id"], contract, _proof(position, f"Visit.{kind}", v["visit_id"]), when)
+                    if flag is not None:
+                        book.add(flag)
+            if kind == "Disputed" or (kind == "SpotChecked" and e.result != "verified"):
+                counts = quality.setdefault(v["contractor_id"], {"disputed": 0, "failed_checks": 0})
+                counts["disputed" if kind == "Disputed" else "failed_checks"] += 1
+                book.add(self._quality_flag(v, kind, dict(counts), position, when))
+        insert_many(conn, t.flag_visits, list(new.values()), ["visit_id"])
+        set_many(conn, t.flag_visits, ["visit_id"], [{"visit_id": v["visit_id"], "voided": v["voided"], "confirmed": v["confirmed"], "counts": v["counts"]} for v in stored.values()])
         day_rows = [{"worker_id": w, "day": d, "visits": n, "proofs": dumps(named)} for (w, d), (n, named) in days.items()]
         insert_many(conn, t.flag_worker_days, day_rows, ["worker_id", "day"], update_cols=["visits", "proofs"])
         insert_many(conn, t.flag_workers, [{"worker_id": w, "longest_seconds": n} for w, n in longest.items()], ["worker_id"], update_cols=["longest_seconds"])
         hashes = [{"evidence_hash": h, "carriers": n, "proofs": dumps(named)} for h, (named, n) in sharing.items() if n]
         insert_many(conn, t.flag_hashes, hashes, ["evidence_hash"], update_cols=["carriers", "proofs"])
-        bump_many(conn, t.flag_lines, ["contract_id", "service_code"], [{"contract_id": v["contract_id"], "service_code": v["service_code"], "delivered": 1} for v in visits])
+        line_deltas = [{"contract_id": c, "service_code": s, "delivered": delivered[(c, s)] - lines[(c, s)]["delivered"]} for c, s in delivered if delivered[(c, s)] != lines[(c, s)]["delivered"]]
+        bump_many(conn, t.flag_lines, ["contract_id", "service_code"], line_deltas)
+        bump_many(conn, t.flag_contracts, ["contract_id"], [{"contract_id": c, "confirmed_fen": d} for c, d in confirmed_deltas.items() if d])
         book.write(conn)
 
     def _earlier_overlapping(self, conn: Connection, visits: list[dict[str, Any]], longest: dict[str, int]) -> dict[str, list[tuple[dict[str, Any], datetime, datetime]]]:
@@ -281,19 +346,6 @@ class RedFlags(Projection):
         if visit["counts"]:
             bump(conn, self.t.flag_contracts, {"contract_id": visit["contract_id"]}, confirmed_fen=self._price(conn, visit))
 
-    def confirmed_run(self, conn: Connection, events: list[tuple[Any, int]]) -> None:
-        visits = fetch_many(conn, self.t.flag_visits, ["visit_id"], [str(e.originator_id) for e, _ in events])
-        confirmed = [found(visits, str(e.originator_id)) for e, _ in events]
-        counting = [v for v in confirmed if v["counts"]]
-        prices = fetch_many(conn, self.t.flag_lines, ["contract_id", "service_code"], [(v["contract_id"], v["service_code"]) for v in counting])
-        set_many(conn, self.t.flag_visits, ["visit_id"], [{"visit_id": v["visit_id"], "confirmed": True} for v in confirmed])
-        bump_many(
-            conn,
-            self.t.flag_contracts,
-            ["contract_id"],
-            [{"contract_id": v["contract_id"], "confirmed_fen": int(found(prices, (v["contract_id"], v["service_code"]))["unit_price_fen"])} for v in counting],
-        )
-
     def visit_changed(self, conn: Connection, e: Any, position: int) -> None:
         visit = fetch_one(conn, self.t.flag_visits, visit_id=str(e.originator_id))
         kind = type(e).__name__
@@ -319,7 +371,7 @@ class RedFlags(Projection):
         self._check_paid(conn, contract_id, _proof(position, "Contract.TrancheReleased", e.tranche_id), e.timestamp)
 
     # --- the checks ---------------------------------------------------------------------------
-    # Each flag is built by one function, used by the per-event handlers and by delivered_run.
+    # Each flag is built by one function, used by the per-event handlers and by visits_run.
     @staticmethod
     def _deregistered_flag(visit: Any, deregistered_position: int, at: datetime, position: int, when: datetime) -> _Raised:
         evidence = [_proof(deregistered_position, "Beneficiary.Deregistered", visit["beneficiary_id"]), _visit_proof(visit)]
@@ -400,14 +452,24 @@ class RedFlags(Projection):
         flag = fetch_one(conn, self.t.flags, flag_id=_flag_id("disputes_and_failed_checks", visit["contractor_id"]))
         counts = json.loads(flag["detail"]) if flag is not None else {"disputed": 0, "failed_checks": 0}
         counts["disputed" if kind == "Disputed" else "failed_checks"] += 1
+        self._raise(conn, self._quality_flag(visit, kind, counts, position, at))
+
+    @staticmethod
+    def _quality_flag(visit: Any, kind: str, counts: dict[str, int], position: int, at: datetime) -> _Raised:
         proof = _proof(position, f"Visit.{kind}", visit["visit_id"])
-        self._raise(conn, _Raised("disputes_and_failed_checks", visit["contractor_id"], visit["contractor_id"], position, at, counts, [proof], subject_id=visit["contractor_id"]))
+        return _Raised("disputes_and_failed_checks", visit["contractor_id"], visit["contractor_id"], position, at, counts, [proof], subject_id=visit["contractor_id"])
 
     def _check_paid(self, conn: Connection, contract_id: str, proof: dict[str, Any], at: datetime) -> None:
-        contract = fetch_one(conn, self.t.flag_contracts, contract_id=contract_id)
+        flag = self._paid_flag(contract_id, fetch_one(conn, self.t.flag_contracts, contract_id=contract_id), proof, at)
+        if flag is not None:
+            self._raise(conn, flag)
+
+    @staticmethod
+    def _paid_flag(contract_id: str, contract: Any, proof: dict[str, Any], at: datetime) -> _Raised | None:
         if contract["released_fen"] > contract["confirmed_fen"]:
             detail = {"released": yuan(contract["released_fen"]), "confirmed_value": yuan(contract["confirmed_fen"])}
-            self._raise(conn, _Raised("paid_above_confirmed", contract_id, contract["contractor_id"], proof["position"], at, detail, [proof], contract_id=contract_id))
+            return _Raised("paid_above_confirmed", contract_id, contract["contractor_id"], proof["position"], at, detail, [proof], contract_id=contract_id)
+        return None
 
     def _price(self, conn: Connection, visit: Any) -> int:
         return int(fetch_one(conn, self.t.flag_lines, contract_id=visit["contract_id"], service_code=visit["service_code"])["unit_price_fen"])

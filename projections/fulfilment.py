@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-from projections.base import BatchHandler, Handler, Projection, bump, bump_many, commute, dumps, fen, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert
+from projections.base import VISIT_EVENTS, BatchHandler, Handler, Projection, all_commute, bump, bump_many, dumps, fen, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert
 
 STATUS = {
     "Contract.Suspended": "suspended",
@@ -20,8 +20,9 @@ STATUS = {
 
 class Fulfilment(Projection):
     name = "fulfilment"
-    # A confirmation sets its own visit and adds to its line's counters, as a delivery adds to them.
-    commuting = commute(("Visit.Delivered", "Visit.Confirmed"))
+    # Each visit event sets its own visit's row (reading only that row) and adds to its line's
+    # counters, which no visit handler reads: every pair commutes.
+    commuting = all_commute(*VISIT_EVENTS)
 
     def register(self) -> dict[str, Handler]:
         return {

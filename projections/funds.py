@@ -9,13 +9,17 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from ledger.domain.catalogue import SERVICES
-from projections.base import BatchHandler, Handler, Projection, add_to, add_to_many, bump, fen, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert
+from projections.base import VISIT_EVENTS, BatchHandler, Handler, Projection, add_to, add_to_many, all_commute, bump, fen, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert
 
 DIMENSIONS = ("township", "service_class", "category")
 
 
 class FundUsage(Projection):
     name = "funds"
+    # A delivery writes its own visit's row (reading the contract, line and beneficiary, which no
+    # visit event writes) and adds to the breakdown's counters; a change that stops a visit
+    # counting sets that row and subtracts from the same counters, which no visit handler reads.
+    commuting = all_commute(*VISIT_EVENTS)
 
     def register(self) -> dict[str, Handler]:
         return {

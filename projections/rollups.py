@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, case, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from projections.base import Handler, Projection
+from projections.base import VISIT_EVENTS, Handler, Projection, add_to_many, all_commute, insert_many
 
 BatchHandler = Callable[[Connection, list[tuple[Any, int]]], None]  # (event, position) pairs, in log order
 
@@ -49,27 +49,12 @@ def _insert(conn: Connection) -> Any:
 
 def insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
     """Inserts the rows whose keys are not there yet, in one statement."""
-    if not rows:
-        return
-
-    def build() -> Any:
-        return _insert(conn)(table).values({c: bindparam(c) for c in rows[0]}).on_conflict_do_nothing(index_elements=keys)
-
-    conn.execute(_cached(("new", conn.dialect.name, table, tuple(rows[0]), tuple(keys)), build), rows)
+    insert_many(conn, table, rows, keys)
 
 
 def add_many(conn: Connection, table: Table, keys: tuple[str, ...], deltas: dict[tuple[Any, ...], dict[str, int]]) -> None:
     """Adds each key's summed deltas to its counters, creating the row at zero first, in one statement."""
-    if not deltas:
-        return
-    counters = tuple(next(iter(deltas.values())))
-
-    def build() -> Any:
-        stmt = _insert(conn)(table).values({c: bindparam(c) for c in (*keys, *counters)})
-        return stmt.on_conflict_do_update(index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in counters})
-
-    rows = [{**dict(zip(keys, key)), **values} for key, values in deltas.items()]
-    conn.execute(_cached(("add", conn.dialect.name, table, keys, counters), build), rows)
+    add_to_many(conn, table, list(keys), [{**dict(zip(keys, key, strict=True)), **values} for key, values in deltas.items()])
 
 
 def _visit_id(e: Any) -> str:
@@ -78,6 +63,13 @@ def _visit_id(e: Any) -> str:
 
 class Rollups(Projection):
     name = "rollups"
+    # A delivery adds its visit to its cell (visits, latest start) and its (worker, case) count; a
+    # visit that stops counting takes itself out of both and its cell's latest start is found
+    # again from the visits that count. Counts only add up, the latest start comes out the same
+    # in either order, and a worker's open cases move with the (worker, case) count reaching or
+    # leaving zero, whose changes add up to the same whatever the order. So every pair commutes
+    # (the confirmations are not this projection's).
+    commuting = all_commute(*VISIT_EVENTS)
 
     def register_batch(self) -> dict[str, BatchHandler]:
         """Event type -> handler of a RUN of consecutive events of that type."""

@@ -11,15 +11,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert
 
-from projections.base import BatchHandler, Handler, Projection, commute, dumps, fen, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert
+from projections.base import VISIT_EVENTS, BatchHandler, Handler, Projection, all_commute, dumps, fen, fetch_many, fetch_one, found, insert_many, set_many, set_values, upsert
 
 VISIT_CHANGES = ("Visit.Confirmed", "Visit.Disputed", "Visit.Voided", "Visit.SpotChecked")
 
 
 class Trace(Projection):
     name = "trace"
-    # A confirmation writes its own visit's change row and state; a delivery reads neither.
-    commuting = commute(("Visit.Delivered", "Visit.Confirmed"))
+    # A delivery writes its own visit's row (reading its line's price); each change writes its own
+    # visit's change row and state, and reads nothing: every pair commutes.
+    commuting = all_commute(*VISIT_EVENTS)
 
     def register(self) -> dict[str, Handler]:
         return {

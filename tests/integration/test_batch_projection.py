@@ -11,9 +11,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, MetaData, select
+from sqlalchemy import Engine, MetaData, Table, select
 
 from ledger.application import Ledger
+from projections.base import BatchHandler, Handler, Projection, commute
 from projections.runner import NAMES, PROJECTIONS, ProjectionRunner
 from projections.store import make_engine, migrate
 from projections.tables import LIVE, Tables, define
@@ -168,9 +169,9 @@ def _visit(n: int) -> Any:
     )
 
 
-def test_a_run_gathers_its_type_across_types_it_commutes_with_but_never_past_its_own_aggregate_or_a_barrier() -> None:
+def _log_of_visits() -> list[tuple[Any, int]]:
+    """a.D a.C b.D c.D c.V d.D b.C, at positions 1 to 7."""
     from ledger.domain.actors import Actor
-    from projections.caseload import Caseload
 
     by = Actor("officer", "purchaser", None, "corr")
     a, b, c, d = (_visit(n) for n in range(4))
@@ -184,9 +185,27 @@ def test_a_run_gathers_its_type_across_types_it_commutes_with_but_never_past_its
         log.extend(visit.collect_events())
     b.confirm("follow_up_call", by)
     log.extend(b.collect_events())
-    events = [(e, position) for position, e in enumerate(log, start=1)]  # a.D a.C b.D c.D c.V d.D b.C
+    return [(e, position) for position, e in enumerate(log, start=1)]
 
-    runs = Caseload(define(MetaData(), "__runs"))._runs(events)
+
+class _DeliveriesAndConfirmations(Projection):
+    """Deliveries and confirmations in runs, commuting; voids one by one."""
+
+    name = "runs"
+    commuting = commute(("Visit.Delivered", "Visit.Confirmed"))
+
+    def register(self) -> dict[str, Handler]:
+        return dict.fromkeys(("Visit.Delivered", "Visit.Confirmed", "Visit.Voided"), lambda conn, e, position: None)
+
+    def register_batch(self) -> dict[str, BatchHandler]:
+        return dict.fromkeys(("Visit.Delivered", "Visit.Confirmed"), lambda conn, run: None)
+
+    def owned_tables(self) -> list[Table]:
+        return []
+
+
+def test_a_run_gathers_its_type_across_types_it_commutes_with_but_never_past_its_own_aggregate_or_a_barrier() -> None:
+    runs = _DeliveriesAndConfirmations(define(MetaData(), "__runs"))._runs(_log_of_visits())
 
     assert [(kind, [p for _, p in run]) for kind, run in runs] == [
         ("Visit.Delivered", [1, 3, 4]),  # b's and c's deliveries pass a's confirmation
@@ -195,6 +214,14 @@ def test_a_run_gathers_its_type_across_types_it_commutes_with_but_never_past_its
         ("Visit.Delivered", [6]),
         ("Visit.Confirmed", [7]),  # b's confirmation passes d's delivery, not the void: a run of its own
     ]
+
+
+def test_events_of_mixed_types_make_one_run_in_log_order() -> None:
+    from projections.flags import RedFlags
+
+    runs = RedFlags(define(MetaData(), "__runs"))._runs(_log_of_visits())
+
+    assert [(kind, [p for _, p in run]) for kind, run in runs] == [("Visit.Delivered", [1, 2, 3, 4, 5, 6, 7])]
 
 
 def test_a_flag_names_a_bounded_number_of_events_however_many_visits_share_its_evidence(ledger: Ledger, engine: Engine) -> None:
@@ -216,4 +243,52 @@ def test_a_flag_names_a_bounded_number_of_events_however_many_visits_share_its_e
     assert named[0]["position"] == json.loads(shared[0][9])[0]["position"]
     assert json.loads(last[8])["visits"] == EVIDENCE_LIMIT + 10
     for batch_size in (1000, 7):
+        assert in_runs(ledger, engine, batch_size) == expected, f"batch_size {batch_size}"
+
+
+def test_red_flags_follow_changes_of_visits_between_deliveries_as_event_by_event_application_does(ledger: Ledger, engine: Engine) -> None:
+    """One run of visit events of every type: a void frees its worker's time for a later visit
+    at the same hour, confirmed visits disputed or voided after a release leave the release above
+    the confirmed value, disputes and failed checks add to their contractor's summary, and a line
+    goes past its quantity, gets a void, and goes past it again."""
+    from ledger.processes import MilestoneProcess
+
+    lines = {
+        "lines": [{"service_code": "visiting", "quantity": 6, "unit_price": "50.00"}],
+        "milestones": [{"milestone_id": "m", "kind": "service_volume", "service_code": "visiting", "quantity": 3}],
+        "tranches": [{"tranche_id": "t", "milestone_id": "m", "amount": "150.00"}],
+    }
+    world = World.build(ledger, workers=2, **lines)
+    case_id = world.case()
+    day = datetime.now(timezone.utc).replace(hour=1, minute=0, second=0, microsecond=0) - timedelta(days=2)
+
+    def hour(n: float, worker: int = 0) -> str:
+        start = day + timedelta(hours=n)
+        return world.visit(case_id, worker_id=world.org.workers[worker], when=(start, start + timedelta(minutes=50)))
+
+    first = [hour(n) for n in range(3)]
+    for visit_id in first:
+        ledger.confirm_visit(PURCHASER, visit_id, "follow_up_call")
+    MilestoneProcess(ledger).run_until_idle()
+    world.release("t")
+    ledger.void_visit(world.contractor, first[0], "录入错误")
+    hour(0)  # the hour the void freed: no overlap
+    hour(0.5)  # overlaps the visit just posted
+    ledger.dispute_visit(PURCHASER, first[1], "nobody came", "follow_up_call")
+    later = [hour(4 + n, worker=1) for n in range(4)]  # past the line's quantity
+    ledger.spot_check_visit(PURCHASER, later[0], "not_found", "no trace of the visit")
+    ledger.confirm_visit(PURCHASER, later[1], "follow_up_call")
+    ledger.spot_check_visit(PURCHASER, later[1], "verified", "all in order")
+    ledger.void_visit(world.contractor, later[2], "录入错误")
+    ledger.dispute_visit(PURCHASER, later[3], "nobody came", "follow_up_call")
+    hour(9, worker=1)
+    hour(10, worker=1)
+
+    expected = one_by_one(ledger, engine)
+
+    kinds = {row[1] for row in expected["flags"]}
+    assert {"overlapping_visits", "over_contracted_quantity", "paid_above_confirmed", "disputes_and_failed_checks"} <= kinds
+    overlaps = [row for row in expected["flags"] if row[1] == "overlapping_visits"]
+    assert len(overlaps) == 1  # the visit at the freed hour overlaps nothing
+    for batch_size in (1000, 3):
         assert in_runs(ledger, engine, batch_size) == expected, f"batch_size {batch_size}"
