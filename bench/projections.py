@@ -73,6 +73,7 @@ def run(store: Store, *, rebuild: list[str] | None = None, worker_groups: list[l
     one worker process per group of `worker_groups`), then rebuilds the named projections (all
     when None), each from the first event."""
     from ledger.bootstrap import build_ledger, build_milestones
+    from ledger.collector import tune_collector
     from projections.chain.audit import TamperEvidence
     from projections.readside import ReadSide
     from projections.runner import NAMES, Rebuilder
@@ -81,6 +82,8 @@ def run(store: Store, *, rebuild: list[str] | None = None, worker_groups: list[l
     settings = store.settings()
     ledger = build_ledger(settings)
     engine = make_engine(settings.sqlalchemy_url(), settings.timeouts())
+    if settings.tune_collector:
+        tune_collector()  # as `ledger projections run` and `ledger follow` do
     backends = PostgresBackends(store.db_name)
     try:
         head = ledger.head()
