@@ -23,14 +23,16 @@ stores offer (the library's subscriptions exist only for PostgreSQL).
 
 from __future__ import annotations
 
+import fcntl
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, delete, insert, select, text, update
+from sqlalchemy import Engine, MetaData, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.domain.rules import Policy
@@ -41,7 +43,7 @@ from projections.flags import RedFlags
 from projections.fulfilment import Fulfilment
 from projections.funds import FundUsage
 from projections.rollups import Rollups
-from projections.stalls import NO_STALL, EventFailed, ProjectionStalled, Stall, backoff_seconds, error_message, error_name, event_type_of, is_outage, utc
+from projections.stalls import NO_STALL, EventFailed, ProjectionStalled, RebuildRunning, Stall, backoff_seconds, error_message, error_name, event_type_of, is_outage, utc
 from projections.tables import LIVE, Tables, define
 from projections.trace import Trace
 
@@ -254,6 +256,10 @@ class ProjectionRunner:
         return total
 
 
+# pg_advisory_lock's key for "a rebuild is running" (any fixed number; this is "LEDGERRB" in ASCII).
+REBUILD_LOCK_KEY = 0x4C45444745525242
+
+
 class Rebuilder:
     """Rebuilds a projection from the first event into shadow tables while the live tables keep
     serving, catches up to the head, then swaps the rows and the position in one transaction.
@@ -266,6 +272,40 @@ class Rebuilder:
         self.engine = engine
 
     def rebuild(self, name: str, progress: Callable[[str, int, int], None] | None = None) -> int:
+        # One rebuild at a time per store: every rebuild's shadow tables share one position table,
+        # which each drops on start, so a second one would pull it from under the first.
+        with self._alone():
+            return self._rebuild(name, progress)
+
+    @contextmanager
+    def _alone(self) -> Iterator[None]:
+        """Holds the store's rebuild lock, or raises RebuildRunning at once: PostgreSQL's advisory
+        lock, or an exclusive lock on a file beside the SQLite database. Either is released when
+        its process ends, so a killed rebuild never leaves it taken."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                if not conn.execute(select(func.pg_try_advisory_lock(REBUILD_LOCK_KEY))).scalar():
+                    raise RebuildRunning()
+                try:
+                    yield
+                finally:
+                    conn.execute(select(func.pg_advisory_unlock(REBUILD_LOCK_KEY)))
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.rebuild.lock", "a") as lock_file:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RebuildRunning() from None
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def _rebuild(self, name: str, progress: Callable[[str, int, int], None] | None) -> int:
         shadow_md = MetaData()
         shadow = define(shadow_md, self.SUFFIX)
         live_projection = build(LIVE, [name], self.ledger.policy)[0]

@@ -73,6 +73,10 @@ class ProjectionStalled(LedgerError):
         self.stall = stall
 
 
+class RebuildRunning(LedgerError):
+    """Another rebuild is running on this store: its shadow tables are in use. Wait for it to end."""
+
+
 class EventFailed(Exception):
     """The event at `index` of a batch could not be applied; the batch's transaction rolled back."""
 
