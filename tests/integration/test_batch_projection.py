@@ -6,31 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, MetaData, Table, select
 
 from ledger.application import Ledger
 from projections.base import BatchHandler, Handler, Projection, commute
 from projections.runner import NAMES, PROJECTIONS, ProjectionRunner
-from projections.store import make_engine, migrate
 from projections.tables import LIVE, Tables, define
 from tests.integration.helpers import PURCHASER, World, recent
 from tests.integration.test_projection_crashes import Stream
 from tests.schema_faults import narrow_column
-
-
-@pytest.fixture
-def engine(settings) -> Iterator[Engine]:
-    engine = make_engine(settings.sqlalchemy_url())
-    migrate(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def read_model(engine: Engine, tables: Tables) -> dict[str, list[tuple[Any, ...]]]:

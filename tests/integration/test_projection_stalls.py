@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from ledger.domain import limits
 from projections.readside import ReadSide
 from projections.runner import NAMES, ProjectionRunner, Rebuilder
 from projections.stalls import ProjectionStalled, Stall
-from projections.store import make_engine, migrate
+from projections.store import make_engine
 from projections.tables import LIVE
 from tests.integration.helpers import PURCHASER, World
 from tests.integration.test_projection_crashes import assert_equal_to_rebuild, audit_positions, dump, notification_ids
@@ -33,16 +32,6 @@ from tests.schema_faults import narrow_column, widen_column
 LEDGER_SCRIPT = Path(sys.executable).with_name("ledger")
 NARROW = 20  # characters the worker-name column holds while "broken"
 LONG_NAME = "Worker with a rather long name"  # fits every limit of the ledger, not the narrowed column
-
-
-@pytest.fixture
-def engine(settings) -> Iterator[Engine]:
-    engine = make_engine(settings.sqlalchemy_url())
-    migrate(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def stall_of(runner: ProjectionRunner, name: str) -> Stall:

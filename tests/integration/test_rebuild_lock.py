@@ -20,20 +20,9 @@ from ledger.application import Ledger
 from ledger.settings import Settings
 from projections.runner import REBUILD_LOCK_KEY, ProjectionRunner, Rebuilder
 from projections.stalls import RebuildRunning
-from projections.store import make_engine, migrate
 from tests.integration.helpers import World
 from tests.integration.test_projection_crashes import dump
 from tests.integration.test_projection_stalls import LEDGER_SCRIPT
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    engine = make_engine(settings.sqlalchemy_url())
-    migrate(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 @contextmanager

@@ -5,34 +5,21 @@ one statement per table) leave exactly the rows its per-event handlers leave."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from itertools import groupby
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, MetaData, select
 
 from ledger.application import Ledger
 from projections.base import event_type
 from projections.rollups import Rollups
 from projections.runner import ProjectionRunner
-from projections.store import make_engine, migrate
 from projections.tables import LIVE, define
 from tests.integration.helpers import PURCHASER, World, national_id
 
 PLACES = [("East Town", "Hill Village"), ("East Town", "River Village"), ("West Town", "Lake Village")]
 LEVELS = ["self_reliant", "partly_lost", "fully_lost"]
-
-
-@pytest.fixture
-def engine(settings) -> Iterator[Engine]:
-    engine = make_engine(settings.sqlalchemy_url())
-    migrate(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _beneficiary(ledger: Ledger, township: str, village: str, level: str) -> str:
