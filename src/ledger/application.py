@@ -171,7 +171,8 @@ class Ledger(Tokens, Funds, Parties, Contracts, CasesAndVisits, Evaluations, Aud
                 replay = self._replay(by, request)
                 if replay is not None:
                     return replay
-            self._reading.versions = read = {}
+            read: dict[uuid.UUID, int] = {}
+            self._reading.versions = read
             try:
                 done = work()
             except LedgerError:
@@ -203,7 +204,7 @@ class Ledger(Tokens, Funds, Parties, Contracts, CasesAndVisits, Evaluations, Aud
             return None
         record_id = IdempotencyRecord.create_id(scope=_scope(by), key=request.key)
         try:
-            record = self.repository.get(record_id)
+            record: IdempotencyRecord = self.repository.get(record_id)
         except AggregateNotFoundError:
             return None
         if record.fingerprint != request.fingerprint:

@@ -11,14 +11,11 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from ledger.domain.actors import Actor
-from ledger.domain.catalogue import Role
 from ledger.domain.contracts import Contract
 from ledger.domain.errors import AsOfPointInvalid, ContractNotFound, FundNotFound, NotYetRecorded
 from ledger.domain.funds import Fund
 from ledger.domain.records import VolumeTally
-
-P, F, C, A, E = Role.PURCHASER, Role.FINANCE, Role.CONTRACTOR, Role.AUDITOR, Role.EVALUATOR
-READERS = (P, F, A, E, C)
+from ledger.usecases.base import READERS, A, E, F, LedgerUseCases, P
 
 SCAN_BATCH = 1000
 
@@ -69,29 +66,29 @@ def _point(position: int | None, at: datetime | None) -> int | datetime:
     return at if at is not None else position  # type: ignore[return-value]
 
 
-class AsOfReads:
+class AsOfReads(LedgerUseCases):
     """The Ledger's as-of use cases: a contract (with its delivered tally) and a fund, each
     replayed to the point asked for; visible to whoever may read them now."""
 
     def contract_as_of(self, by: Actor, contract_id: str, *, position: int | None = None, at: datetime | None = None) -> dict[str, Any]:
         by.require(*READERS)
         point = _point(position, at)
-        contract = self._load(Contract, contract_id, ContractNotFound, by)  # type: ignore[attr-defined]
+        contract = self._load(Contract, contract_id, ContractNotFound, by)
         d = self._replayed(Contract, contract.id, point).as_dict()
         tally_id = VolumeTally.create_id(contract_id=str(contract.id))
         tally_version = version_as_of(self, VolumeTally, tally_id, point)
         # The tally follows the log off the write path: as of a point it holds what it had counted then.
-        d["delivered"] = dict(self.repository.get(tally_id, version=tally_version).counts) if tally_version else {}  # type: ignore[attr-defined]
+        d["delivered"] = dict(self.repository.get(tally_id, version=tally_version).counts) if tally_version else {}
         return {**d, "as_of_position": position, "as_of_time": at}
 
     def fund_as_of(self, by: Actor, fund_id: str, *, position: int | None = None, at: datetime | None = None) -> dict[str, Any]:
         by.require(P, F, A, E)
         point = _point(position, at)
-        fund = self._load(Fund, fund_id, FundNotFound)  # type: ignore[attr-defined]
+        fund = self._load(Fund, fund_id, FundNotFound)
         return {**self._replayed(Fund, fund.id, point).as_dict(), "as_of_position": position, "as_of_time": at}
 
     def _replayed(self, cls: type[Aggregate], aggregate_id: UUID, point: int | datetime) -> Any:
         version = version_as_of(self, cls, aggregate_id, point)
         if version is None:
             raise NotYetRecorded(f"the {cls.__name__.lower()} did not exist yet at that point")
-        return self.repository.get(aggregate_id, version=version)  # type: ignore[attr-defined]
+        return self.repository.get(aggregate_id, version=version)
