@@ -191,9 +191,12 @@ def test_the_language_switch_turns_the_console_to_english_and_back(city, zh_page
 
 
 def test_the_api_documentation_renders_its_operations_with_the_network_cut_off(city, en_page):
-    """/docs must not need a CDN: its scripts and styles are served by the ledger itself."""
+    """/docs must not need a CDN: it is rendered by the ledger itself, its one stylesheet included."""
     page = en_page.page
     page.goto(f"{city.base}/docs")
-    expect(page.locator(".opblock").first).to_be_visible(timeout=15000)
-    assert page.locator(".opblock").count() > 40
+    expect(page.locator("article.op").first).to_be_visible(timeout=15000)
+    assert page.locator("article.op").count() > 60
+    # The stylesheet applied: the method badges are coloured boxes, not plain text.
+    assert page.locator(".method.post").first.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
+    screenshot(page, "docs-en")
     assert not en_page.left, f"the documentation asked the internet for {en_page.left}"
